@@ -1,0 +1,153 @@
+"""Check a layer's (or loss's) backward against finite differences, in float64.
+
+For a layer f and a fixed random upstream gradient g, the scalar
+``s(x, params) = sum(f(x) * g)`` has ``ds/dx = backward(g)`` and
+``ds/dparam = param.grad``. Each entry is compared with the central difference::
+
+    ds/dz[i] ~ (s(z[i] + eps) - s(z[i] - eps)) / (2 eps)
+
+whose error is O(eps^2) from truncation plus O(1e-16 / eps) from rounding,
+about 1e-10 in float64 with eps = 1e-6. An entry passes when
+``|analytic - numeric| <= atol + rtol * |numeric|`` (as ``numpy.allclose``).
+
+For a loss, ``s = sum(loss(x, target).value)`` and the analytic gradient is ``.grad``.
+"""
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import random as mrandom
+from .errors import GradcheckError
+from .layer import Layer
+from .loss.base import Loss
+
+
+@dataclass
+class GradientComparison:
+    """One gradient's analytic values against finite differences.
+
+    ``worst_index`` is where ``|analytic - numeric|`` exceeds its tolerance
+    the most (or is largest, when all pass).
+    """
+    name: str
+    analytic: np.ndarray
+    numeric: np.ndarray
+    max_abs_err: float
+    max_rel_err: float
+    worst_index: tuple
+    ok: bool
+    problem: str = ""
+
+    def describe(self):
+        mark = "ok  " if self.ok else "FAIL"
+        if self.problem:
+            return f"{mark} {self.name}: {self.problem}"
+        i = self.worst_index
+        return (f"{mark} {self.name}: max abs err {self.max_abs_err:.2e}, max rel err {self.max_rel_err:.2e}; "
+                f"worst at index {i}: analytic {self.analytic[i]:.6g}, numeric {self.numeric[i]:.6g}")
+
+
+def _compare(name, analytic, numeric, atol, rtol):
+    if analytic is None:
+        return GradientComparison(name, None, numeric, np.inf, np.inf, (), False,
+                                  "no gradient stored (still None after backward)")
+    analytic = np.asarray(analytic, dtype=np.float64)
+    if analytic.shape != numeric.shape:
+        return GradientComparison(name, analytic, numeric, np.inf, np.inf, (), False,
+                                  f"gradient has shape {analytic.shape}, expected {numeric.shape}")
+    if numeric.size == 0:
+        return GradientComparison(name, analytic, numeric, 0.0, 0.0, (), True)
+    err = np.abs(analytic - numeric)
+    excess = err - (atol + rtol * np.abs(numeric))
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), numeric.shape))
+    scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), 1e-300)
+    rel = np.where(err == 0, 0.0, err / scale)
+    ok = bool(np.all(np.isfinite(analytic)) and np.all(excess <= 0))
+    return GradientComparison(name, analytic, numeric, float(err.max()), float(rel.max()), worst, ok)
+
+
+def _numeric_gradient(scalar_fn, array, eps):
+    """Central differences of ``scalar_fn()`` with respect to each entry of ``array`` (perturbed in place)."""
+    grad = np.zeros(array.shape, dtype=np.float64)
+    flat, out = array.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        original = flat[i]
+        flat[i] = original + eps
+        plus = scalar_fn()
+        flat[i] = original - eps
+        minus = scalar_fn()
+        flat[i] = original
+        out[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def compare_gradients(layer, x, target=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Compare every gradient of ``layer`` at input ``x``; returns a list of ``GradientComparison``.
+
+    Works on a float64 deep copy, so ``layer`` itself is not changed. The
+    global random state is replayed before every forward so dropout masks
+    stay fixed, and restored at the end.
+    """
+    is_loss = isinstance(layer, Loss)
+    if not is_loss and not isinstance(layer, Layer):
+        raise TypeError(f"gradcheck takes a Layer or a Loss, got {type(layer).__name__}")
+    model = copy.deepcopy(layer)
+    if not is_loss:
+        model.double()
+    x = np.array(x, dtype=np.float64)
+    rng_state = copy.deepcopy(mrandom.get_rng_state())
+    try:
+        if is_loss:
+            result = model(x, target)
+            analytic = [("input", result.grad, x)]
+
+            def scalar():
+                mrandom.set_rng_state(rng_state)
+                return float(np.sum(model(x, target).value))
+        else:
+            out = model(x)
+            upstream = np.random.default_rng(seed).standard_normal(np.shape(out))
+            grad_x = model.backward(upstream)
+            analytic = [("input", grad_x, x)]
+            analytic += [(name, None if p.grad is None else p.grad.copy(), p.data)
+                         for name, p in model.named_parameters()]
+
+            def scalar():
+                mrandom.set_rng_state(rng_state)
+                return float(np.sum(model(x) * upstream))
+        return [_compare(name, grad, _numeric_gradient(scalar, array, eps), atol, rtol)
+                for name, grad, array in analytic]
+    finally:
+        mrandom.set_rng_state(rng_state)
+
+
+def gradcheck(layer, x, target=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+    """Check the input gradient and every parameter gradient of ``layer`` by finite differences.
+
+    Args:
+        layer: a Layer (any subclass, including your own) or a Loss.
+        x: an input the layer accepts; converted to float64.
+        target: the target, when ``layer`` is a Loss.
+        eps: finite-difference step.
+        atol, rtol: an entry passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
+        raise_exception: raise ``GradcheckError`` on failure (default) instead of returning False.
+        seed: seed of the random upstream gradient.
+
+    Returns:
+        True when every gradient passes (False on failure if ``raise_exception=False``).
+
+    Example:
+        >>> mtorch.gradcheck(layers.Linear(3, 2), np.random.randn(4, 3))
+        True
+    """
+    results = compare_gradients(layer, x, target, eps, atol, rtol, seed)
+    if all(r.ok for r in results):
+        return True
+    if raise_exception:
+        failed = ", ".join(r.name for r in results if not r.ok)
+        lines = [f"gradcheck failed for {type(layer).__name__}: wrong gradient of {failed} "
+                 f"(tolerance |a - n| <= {atol:g} + {rtol:g} * |n|)"]
+        lines += ["  " + r.describe() for r in results]
+        raise GradcheckError("\n".join(lines))
+    return False

@@ -1,0 +1,5 @@
+"""All built-in layers, one file per family (as in ``torch/nn/modules``)."""
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .dropout import Dropout
+from .linear import Identity, Linear
+from .reshape import Flatten, Reshape

@@ -1,0 +1,227 @@
+"""Element-wise activations and the (log-)softmax over one axis.
+
+Each activation ``y = f(x)`` has backward ``dL/dx = dL/dy * f'(x)``, computed
+from whichever of x or y it cached. Shapes: any input shape; output and
+gradients have the input's shape.
+"""
+import math
+
+import numpy as np
+
+from ..layer import Layer
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+class _Elementwise(Layer):
+    """Shared plumbing: check and cache the input, check grad_out against it."""
+
+    def __init__(self):
+        super().__init__()
+        self._x = None
+
+    def forward(self, x):
+        self._x = self.check_input(x, (...,))
+        return self._f(self._x)
+
+    def backward(self, grad_out):
+        g = self.check_grad_out(grad_out, None if self._x is None else self._x.shape)
+        return g * self._df(self._x)
+
+
+class ReLU(_Elementwise):
+    """``y = max(x, 0)``; ``dy/dx = 1 if x > 0 else 0``."""
+
+    def _f(self, x):
+        return np.maximum(x, 0)
+
+    def _df(self, x):
+        return x > 0
+
+
+class LeakyReLU(_Elementwise):
+    """``y = x if x > 0 else negative_slope * x``; ``dy/dx = 1 or negative_slope``."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def _f(self, x):
+        return np.where(x > 0, x, x * self.negative_slope)
+
+    def _df(self, x):
+        return np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(_Elementwise):
+    """``y = x if x > 0 else alpha * (exp(x) - 1)``; ``dy/dx = 1 or alpha * exp(x)``."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def _f(self, x):
+        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
+
+    def _df(self, x):
+        return np.where(x > 0, 1, self.alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class GELU(_Elementwise):
+    """Gaussian error linear unit, ``y = x * Phi(x)`` with Phi the normal CDF.
+
+    ``approximate='none'``: ``Phi(x) = (1 + erf(x / sqrt 2)) / 2`` and
+    ``dy/dx = Phi(x) + x * phi(x)``, ``phi(x) = exp(-x^2/2) / sqrt(2 pi)``.
+    ``approximate='tanh'``: ``y = x/2 * (1 + tanh(u))``, ``u = sqrt(2/pi) (x + 0.044715 x^3)``.
+    """
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def _f(self, x):
+        if self.approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(self._u(x)))
+        return x * self._cdf(x)
+
+    def _df(self, x):
+        if self.approximate == "tanh":
+            t = np.tanh(self._u(x))
+            du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
+        return self._cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+    @staticmethod
+    def _u(x):
+        return math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
+
+    @staticmethod
+    def _cdf(x):
+        return (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class Sigmoid(Layer):
+    """``y = 1 / (1 + exp(-x))``; ``dy/dx = y (1 - y)`` (caches y).
+
+    Computed as ``exp(x) / (1 + exp(x))`` for negative x so no exp overflows.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._y = None
+
+    def forward(self, x):
+        x = self.check_input(x, (...,))
+        e = np.exp(-np.abs(x))
+        self._y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return self._y
+
+    def backward(self, grad_out):
+        y = self._y
+        g = self.check_grad_out(grad_out, None if y is None else y.shape)
+        return g * y * (1 - y)
+
+
+class Tanh(Layer):
+    """``y = tanh(x)``; ``dy/dx = 1 - y^2`` (caches y)."""
+
+    def __init__(self):
+        super().__init__()
+        self._y = None
+
+    def forward(self, x):
+        self._y = np.tanh(self.check_input(x, (...,)))
+        return self._y
+
+    def backward(self, grad_out):
+        y = self._y
+        g = self.check_grad_out(grad_out, None if y is None else y.shape)
+        return g * (1 - y * y)
+
+
+class Softplus(_Elementwise):
+    """``y = log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``.
+
+    ``dy/dx = sigmoid(beta x)`` (1 in the linear region).
+    """
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def _f(self, x):
+        bx = self.beta * x
+        return np.where(bx > self.threshold, x, np.logaddexp(0, bx) / self.beta)
+
+    def _df(self, x):
+        bx = self.beta * x
+        e = np.exp(-np.abs(bx))
+        sig = np.where(bx >= 0, 1 / (1 + e), e / (1 + e))
+        return np.where(bx > self.threshold, 1, sig).astype(x.dtype)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softmax(Layer):
+    """``y_i = exp(x_i) / sum_j exp(x_j)`` along ``dim``.
+
+    Backward (Jacobian-vector product): ``dL/dx = y * (g - sum(g * y, dim))``.
+    Computed with ``x - max(x)`` so large inputs do not overflow. Caches y.
+    """
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+        self._y = None
+
+    def forward(self, x):
+        x = self.check_input(x, (...,))
+        e = np.exp(x - x.max(axis=self.dim, keepdims=True))
+        self._y = e / e.sum(axis=self.dim, keepdims=True)
+        return self._y
+
+    def backward(self, grad_out):
+        y = self._y
+        g = self.check_grad_out(grad_out, None if y is None else y.shape)
+        return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Layer):
+    """``y_i = x_i - log sum_j exp(x_j)`` along ``dim`` (log-sum-exp stable).
+
+    Backward: ``dL/dx = g - softmax(x) * sum(g, dim)``, with ``softmax = exp(y)``. Caches y.
+    """
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+        self._y = None
+
+    def forward(self, x):
+        x = self.check_input(x, (...,))
+        shifted = x - x.max(axis=self.dim, keepdims=True)
+        self._y = shifted - np.log(np.exp(shifted).sum(axis=self.dim, keepdims=True))
+        return self._y
+
+    def backward(self, grad_out):
+        y = self._y
+        g = self.check_grad_out(grad_out, None if y is None else y.shape)
+        return g - np.exp(y) * g.sum(axis=self.dim, keepdims=True)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

@@ -1,0 +1,50 @@
+"""Dropout: randomly zero activations while training (inverted dropout)."""
+import numpy as np
+
+from ..layer import Layer
+from ..random import generator
+
+
+class Dropout(Layer):
+    """Zero each element with probability ``p`` in training mode; identity in eval mode.
+
+    Inverted dropout scales the kept elements by ``1 / (1 - p)`` so the
+    expected output equals the input and nothing changes at eval time::
+
+        mask = (u >= p) / (1 - p),  u ~ U[0, 1)       (drawn from mtorch's generator)
+        y = x * mask                dL/dx = dL/dy * mask
+
+    Args:
+        p: probability of zeroing an element, in [0, 1].
+
+    Shape: any; output and gradient have the input's shape. Cached: the mask.
+    """
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
+        self.p = p
+        self._mask = None
+        self._shape = None
+
+    def _mask_shape(self, x):
+        return x.shape
+
+    def forward(self, x):
+        x = self.check_input(x, (...,))
+        self._shape = x.shape
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        keep = generator().random(self._mask_shape(x), dtype=np.float64) >= self.p
+        scale = 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
+        self._mask = keep.astype(x.dtype) * x.dtype.type(scale)
+        return x * self._mask
+
+    def backward(self, grad_out):
+        g = self.check_grad_out(grad_out, self._shape)
+        return g if self._mask is None else g * self._mask
+
+    def extra_repr(self):
+        return f"p={self.p}"

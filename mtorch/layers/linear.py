@@ -1,0 +1,83 @@
+"""Linear (fully connected) layer and Identity."""
+import math
+
+import numpy as np
+
+from .. import init
+from ..layer import Layer
+from ..parameter import Parameter
+
+
+class Linear(Layer):
+    """Affine map ``y = x W^T + b``, applied to the last axis.
+
+    Forward:  ``y = x @ W.T + b``
+    Backward: with ``g = dL/dy`` flattened to ``(M, out)`` and ``x`` to ``(M, in)``
+    (M = product of the leading dimensions, e.g. the batch, or seq * batch)::
+
+        dL/dW = g.T @ x        (out, in)
+        dL/db = g.sum(axis=0)  (out,)
+        dL/dx = g @ W          (M, in), reshaped back to x's shape
+
+    Args:
+        in_features: size of each input sample's last axis.
+        out_features: size of each output sample's last axis.
+        bias: learn an additive bias (default True).
+
+    Shape:
+        input ``(..., in_features)``, output ``(..., out_features)``.
+
+    Init (PyTorch's default): W and b ~ U(-1/sqrt(in), 1/sqrt(in)).
+
+    Cached: the input ``x``.
+    """
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features)))
+        self.bias = Parameter(np.zeros(self.out_features)) if bias else None
+        self.reset_parameters()
+        self._x = None
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        x = self.check_input(x, (..., self.in_features))
+        self._x = x
+        y = x @ self.weight.data.T
+        if self.bias is not None:
+            y += self.bias.data
+        return y
+
+    def backward(self, grad_out):
+        x = self._x
+        g = self.check_grad_out(grad_out, None if x is None else x.shape[:-1] + (self.out_features,))
+        g2 = g.reshape(-1, self.out_features)
+        self.weight.grad = g2.T @ x.reshape(-1, self.in_features)
+        if self.bias is not None:
+            self.bias.grad = g2.sum(axis=0)
+        return g @ self.weight.data
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Layer):
+    """``y = x``; backward passes the gradient through unchanged."""
+
+    def __init__(self):
+        super().__init__()
+        self._shape = None
+
+    def forward(self, x):
+        x = np.asarray(x)
+        self._shape = x.shape
+        return x
+
+    def backward(self, grad_out):
+        return self.check_grad_out(grad_out, self._shape)

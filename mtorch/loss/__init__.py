@@ -1,0 +1,2 @@
+"""Loss functions. Calling one returns a ``LossResult`` with ``.value``, ``.grad`` and ``.backward()``."""
+from .base import Loss, LossResult
