@@ -1,5 +1,14 @@
-"""mtorch: a deep-learning framework in plain numpy where every layer writes its own backward pass."""
-from . import init, layers, loss
+"""mtorch: a deep-learning framework in plain numpy where every layer writes its own backward pass.
+
+The core names are here (``Layer``, ``Parameter``, ``Sequential``, ``Module``,
+``gradcheck``, ``manual_seed``); the families live in submodules, imported
+on first use: ``mtorch.layers``, ``mtorch.loss``, ``mtorch.optim``,
+``mtorch.data``, ``mtorch.datasets``, ``mtorch.init``, ``mtorch.testing``,
+``mtorch.plot``.
+"""
+import importlib
+
+from . import layers
 from .errors import BackwardBeforeForwardError, GradcheckError, ShapeError, StateDictError
 from .gradcheck import gradcheck
 from .layer import Layer
@@ -9,3 +18,11 @@ from .random import manual_seed
 from .sequential import Sequential
 
 __version__ = "0.1.0"
+
+_SUBMODULES = ("data", "datasets", "init", "loss", "optim", "plot", "testing")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'mtorch' has no attribute {name!r}")
