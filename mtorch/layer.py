@@ -51,7 +51,7 @@ def _matches(shape, pattern):
 
 
 class _HookHandle:
-    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook."""
+    """Returned by ``register_*_hook``; ``remove()`` (or leaving a ``with`` block) unregisters the hook."""
 
     def __init__(self, hooks, key):
         self._hooks, self._key = hooks, key
@@ -59,14 +59,24 @@ class _HookHandle:
     def remove(self):
         self._hooks.pop(self._key, None)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
 
 class Layer:
     """Base class of all layers. Subclasses implement ``forward`` and ``backward``.
 
     Attributes:
         training (bool): True in training mode (``train()``), False after ``eval()``.
+        batch_independent (bool): class attribute; True when each sample's output
+            depends on that sample alone. A layer that mixes the batch in training
+            mode (BatchNorm) sets it False; ``mtorch.testing.check_layer`` reads it.
     """
 
+    batch_independent = True
     _hook_counter = 0
 
     def __init__(self):
@@ -140,12 +150,23 @@ class Layer:
         return grad_in
 
     def register_forward_hook(self, hook):
-        """Call ``hook(layer, input, output)`` after every forward; a non-None return replaces the output."""
+        """Call ``hook(layer, input, output)`` after every ``layer(...)`` call.
+
+        ``input`` is the array passed in (a tuple when there were several
+        positional arguments). A non-None return replaces the output.
+        Returns a handle: ``handle.remove()``, or use it in a ``with`` block.
+        """
         return self._add_hook(self._forward_hooks, hook)
 
     def register_backward_hook(self, hook):
-        """Call ``hook(layer, grad_input, grad_output)`` after every backward run by a container;
-        a non-None return replaces ``grad_input``."""
+        """Call ``hook(layer, grad_input, grad_output)`` after every ``run_backward``.
+
+        Containers (``Sequential``, ``Module``) run their children with
+        ``run_backward``, so hooks fire for every layer inside a model;
+        calling ``layer.backward`` directly runs no hooks. ``grad_input`` is
+        dL/d(input), ``grad_output`` dL/d(output). A non-None return replaces
+        ``grad_input``. Returns a handle, as ``register_forward_hook``.
+        """
         return self._add_hook(self._backward_hooks, hook)
 
     def _add_hook(self, hooks, hook):

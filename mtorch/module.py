@@ -35,7 +35,7 @@ class Module(Layer):
         return self.sequential(x)
 
     def backward(self, grad_out):
-        return self.sequential.backward(grad_out)
+        return self.sequential.run_backward(grad_out)
 
     def summary(self, input_shape, file=None):
         """Print a table of layers, output shapes and parameter counts.
