@@ -1,5 +1,7 @@
-"""Loss base class and the result object a loss call returns."""
+"""Loss base class, the result object a loss call returns, and the input checks losses share."""
 import numpy as np
+
+from ..errors import ShapeError
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -75,5 +77,61 @@ class Loss:
         n = max(losses.size, 1)
         return float(losses.sum() / n), grads / grads.dtype.type(n)
 
+    # ------------------------------------------------- checks shared by losses
+    def _float_input(self, input):
+        """``input`` as a floating array (its own float dtype; integers become float32)."""
+        x = np.asarray(input)
+        if np.issubdtype(x.dtype, np.floating):
+            return x
+        if x.dtype.kind in "biu":
+            return x.astype(np.float32)
+        raise TypeError(f"{type(self).__name__}: input must be a numeric array, got dtype {x.dtype}")
+
+    def _same_shape_target(self, x, target):
+        """``target`` as an array of ``x``'s shape and dtype, or ``ShapeError``."""
+        t = np.asarray(target)
+        if t.shape != x.shape:
+            raise ShapeError(f"{type(self).__name__}: expected target of shape {x.shape} "
+                             f"(the input's shape), got {t.shape}")
+        if t.dtype.kind not in "biuf":
+            raise TypeError(f"{type(self).__name__}: target must be a numeric array, got dtype {t.dtype}")
+        return t.astype(x.dtype, copy=False)
+
+    def _class_indices(self, x, target, class_axis, alternative=""):
+        """Validate class-index targets for input ``x`` with classes along ``class_axis``.
+
+        ``target`` must have ``x``'s shape without the class axis, hold
+        integers (integer-valued floats are accepted) and lie in
+        ``0 <= index < C``. Returns them as int64 with the class axis kept
+        as size 1, ready for ``np.take_along_axis(x, t, class_axis)``.
+        ``alternative`` is added to the shape error (e.g. the probabilities' shape).
+        """
+        name, n_classes = type(self).__name__, x.shape[class_axis]
+        expected = x.shape[:class_axis] + x.shape[class_axis + 1:]
+        t = np.asarray(target)
+        if t.shape != expected:
+            raise ShapeError(f"{name}: expected target of shape {expected} (class indices){alternative} "
+                             f"for input of shape {x.shape}, got {t.shape}")
+        if t.dtype.kind == "f":
+            fractional = ~np.isfinite(t) | (t != np.round(t))
+            if fractional.any():
+                where = tuple(int(i) for i in np.argwhere(fractional)[0])
+                raise ValueError(f"{name}: class targets must be integers, got {t[where]} "
+                                 f"at position {where} (dtype {t.dtype})")
+        elif t.dtype.kind not in "iu":
+            raise ValueError(f"{name}: class targets must be integers, got dtype {t.dtype}")
+        t = t.astype(np.int64, copy=False)
+        outside = (t < 0) | (t >= n_classes)
+        if outside.any():
+            where = tuple(int(i) for i in np.argwhere(outside)[0])
+            raise ValueError(f"{name}: class index {t[where]} at position {where} is out of range "
+                             f"for {n_classes} classes (expected 0 <= index < {n_classes})")
+        return np.expand_dims(t, class_axis)
+
+    def extra_repr(self):
+        """Constructor arguments beyond ``reduction`` for ``repr``; subclasses override."""
+        return ""
+
     def __repr__(self):
-        return f"{type(self).__name__}(reduction={self.reduction!r})"
+        extra = self.extra_repr()
+        return f"{type(self).__name__}(reduction={self.reduction!r}{', ' + extra if extra else ''})"
