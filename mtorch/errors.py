@@ -20,3 +20,7 @@ class StateDictError(ValueError):
 
 class GradcheckError(AssertionError):
     """An analytic gradient disagrees with finite differences (see ``mtorch.gradcheck``)."""
+
+
+class LayerCheckError(AssertionError):
+    """A layer failed ``mtorch.testing.check_layer``; the message is the full report."""

@@ -1,0 +1,339 @@
+"""The individual checks run by ``check_layer``.
+
+Each check takes the shared ``Context`` (the layer, a way to get fresh
+copies of it, the input and the settings) and returns one ``CheckResult`` or
+a list of them. ``check_layer`` turns an exception raised inside a check into
+a failed line naming the exception and where it was raised.
+"""
+import numpy as np
+
+from .. import random as mrandom
+from ..errors import BackwardBeforeForwardError
+from ..gradcheck import compare_gradients
+from ..layer import Layer
+from ..parameter import Parameter
+from .report import CheckResult
+
+
+def _index(index):
+    return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def _first_difference(before, after):
+    """``'3 of 12 entries, first at [0, 1]: 0.5 -> 0'`` for two arrays of one shape."""
+    changed = before != after
+    first = tuple(int(i) for i in np.argwhere(changed)[0])
+    return (f"{int(changed.sum())} of {changed.size} entries, first at {_index(first)}: "
+            f"{before[first]:.4g} -> {after[first]:.4g}")
+
+
+def _max_diff(a, b):
+    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), initial=0.0))
+
+
+def _replay(state, fn, *args):
+    """Run ``fn(*args)`` with mtorch's random generator set to ``state`` (same dropout masks)."""
+    mrandom.set_rng_state(state)
+    return fn(*args)
+
+
+def forward(ctx):
+    """The output is an array of the expected shape, in the dtype the layer computes in, finite."""
+    y = ctx.fresh()(ctx.x.copy())
+    if not isinstance(y, np.ndarray):
+        return CheckResult("forward", False, f"returned {type(y).__name__}, expected a numpy array")
+    ctx.y_shape = y.shape
+    problems = []
+    if ctx.expected_output_shape is not None and y.shape != tuple(ctx.expected_output_shape):
+        problems.append(f"expected shape {tuple(ctx.expected_output_shape)}")
+    if y.dtype != ctx.x.dtype:
+        problems.append(f"expected dtype {ctx.x.dtype} (the input's, after casting to the layer's dtype)")
+    if not np.all(np.isfinite(y)):
+        problems.append(f"{int(np.sum(~np.isfinite(y)))} entries are not finite")
+    message = f"output {y.shape} {y.dtype}"
+    if ctx.expected_output_shape is not None and not problems:
+        message += ", as expected"
+    return CheckResult("forward", not problems, "; ".join([message] + problems))
+
+
+def double(ctx):
+    """After ``double()`` a float64 input gives a float64 output (gradient checks need it)."""
+    y = ctx.fresh().double()(ctx.x64.copy())
+    if y.dtype != np.float64:
+        return CheckResult("double()", False, f"float64 input gave {y.dtype} output: compute in the "
+                                              f"parameters' dtype (check_input does) so gradient checks "
+                                              f"can use float64")
+    return CheckResult("double()", True, "float64 input, float64 output")
+
+
+def inputs_unchanged(ctx):
+    """Neither forward nor backward edits the arrays passed to them."""
+    layer, x = ctx.fresh(), ctx.x.copy()
+    y = layer(x)
+    results = []
+    if not np.array_equal(x, ctx.x):
+        results.append(CheckResult("input unchanged", False,
+                                   f"forward changed x in place at {_first_difference(ctx.x, x)}; "
+                                   f"compute a new array instead (np.maximum(x, 0), x * mask, not x[...] = ...)"))
+        x = ctx.x.copy()
+    g = ctx.upstream(y.shape, y.dtype)
+    g_before = g.copy()
+    layer.backward(g)
+    if not results and not np.array_equal(x, ctx.x):
+        results.append(CheckResult("input unchanged", False,
+                                   f"backward changed x (the array forward cached) at "
+                                   f"{_first_difference(ctx.x, x)}"))
+    if not results:
+        results.append(CheckResult("input unchanged", True, "forward and backward leave x as it was"))
+    if np.array_equal(g, g_before):
+        results.append(CheckResult("grad_out unchanged", True, "backward leaves grad_out as it was"))
+    else:
+        results.append(CheckResult("grad_out unchanged", False,
+                                   f"backward changed grad_out in place at {_first_difference(g_before, g)}; "
+                                   f"the caller may still need it"))
+    return results
+
+
+def backward_before_forward(ctx):
+    """A fresh layer refuses backward with ``BackwardBeforeForwardError``."""
+    name = "backward before forward"
+    try:
+        ctx.fresh().backward(ctx.upstream(ctx.y_shape, ctx.x.dtype))
+    except BackwardBeforeForwardError:
+        return CheckResult(name, True, "refused with BackwardBeforeForwardError")
+    except Exception as error:
+        return CheckResult(name, False, f"raised {type(error).__name__}: {error}; begin backward with "
+                                        f"self.check_grad_out(grad_out, None if nothing is cached else "
+                                        f"the output's shape) so the error says what is wrong")
+    return CheckResult(name, False, "backward ran on a fresh layer: it must raise BackwardBeforeForwardError")
+
+
+def backward_and_step(ctx):
+    """dL/dx has x's shape; backward stores gradients without applying them; step applies them."""
+    layer = ctx.fresh()
+    y = layer(ctx.x.copy())
+    before = {name: p.data.copy() for name, p in layer.named_parameters()}
+    dx = layer.backward(ctx.upstream(y.shape, y.dtype))
+    results = []
+    if not isinstance(dx, np.ndarray):
+        results.append(CheckResult("backward shape", False,
+                                   f"returned {type(dx).__name__}: backward must return dL/dx, an array"))
+    elif dx.shape != ctx.x.shape or dx.dtype != ctx.x.dtype:
+        results.append(CheckResult("backward shape", False,
+                                   f"dL/dx is {dx.shape} {dx.dtype}, the input is {ctx.x.shape} {ctx.x.dtype}"))
+    else:
+        results.append(CheckResult("backward shape", True, f"dL/dx {dx.shape} {dx.dtype}, like the input"))
+    if not before:
+        return results + [CheckResult("backward stores grads", None, "no parameters"),
+                          CheckResult("step(lr)", None, "no parameters")]
+    params = dict(layer.named_parameters())
+    moved = [n for n, p in params.items() if not np.array_equal(p.data, before[n])]
+    if moved:
+        results.append(CheckResult("backward stores grads", False,
+                                   f"backward changed {', '.join(moved)}: backward only stores p.grad, "
+                                   f"step(lr) or an optimizer applies it"))
+    else:
+        results.append(CheckResult("backward stores grads", True,
+                                   f"{len(params)} parameters unchanged by backward"))
+    start = {n: p.data.copy() for n, p in params.items()}
+    grads = {n: p.grad for n, p in params.items() if p.grad is not None}
+    layer.step(ctx.lr)
+    wrong = [n for n in params if n in grads and
+             not np.allclose(params[n].data, start[n] - ctx.lr * grads[n], rtol=1e-4, atol=1e-6)]
+    unmoved = [n for n in params if n not in grads]
+    if wrong or unmoved:
+        parts = [f"{n} did not become p - lr * p.grad" for n in wrong]
+        parts += [f"{n} has no gradient (p.grad is None)" for n in unmoved]
+        results.append(CheckResult("step(lr)", False, "; ".join(parts)))
+    else:
+        results.append(CheckResult("step(lr)", True, f"every parameter moved by -lr * grad (lr={ctx.lr:g})"))
+    return results
+
+
+def _hint(cmp, batch):
+    """A guess at what is wrong with a failed gradient."""
+    if cmp.problem:
+        return cmp.problem
+    checked = np.isfinite(cmp.numeric)
+    a, n = cmp.analytic[checked], cmp.numeric[checked]
+    if not np.any(a):
+        return "the analytic gradient is all zeros"
+    excess = np.abs(a - n) > 1e-5 + 1e-3 * np.abs(n)
+    hint = f"wrong at {int(excess.sum())} of {a.size} entries"
+    nn = float(n @ n)
+    if nn > 0:
+        scale = float(a @ n) / nn
+        if np.linalg.norm(a - scale * n) <= 1e-3 * np.linalg.norm(a):
+            if abs(scale + 1) < 1e-3:
+                hint += "; the sign is flipped"
+            elif batch and (abs(scale - batch) < 1e-3 * batch or abs(scale * batch - 1) < 1e-3):
+                hint += f"; analytic = {scale:.4g} x numeric: a factor of the batch size N={batch}"
+            else:
+                hint += f"; analytic = {scale:.4g} x numeric"
+    return hint
+
+
+def gradients(ctx):
+    """Input and parameter gradients against float64 central differences (``compare_gradients``)."""
+    comparisons = compare_gradients(ctx.fresh(), ctx.x64, eps=ctx.eps, atol=ctx.atol, rtol=ctx.rtol,
+                                    seed=ctx.seed, max_entries=ctx.max_entries)
+    results = []
+    for cmp in comparisons:
+        name = f"gradient of {cmp.name}"
+        if cmp.problem:
+            results.append(CheckResult(name, False, cmp.problem))
+            continue
+        if cmp.numeric.size == 0:
+            results.append(CheckResult(name, None, "empty array"))
+            continue
+        i = cmp.worst_index
+        message = (f"rel err {cmp.rel_err:.1e}; worst at {_index(i)}: analytic {cmp.analytic[i] + 0:.6g}, "
+                   f"numeric {cmp.numeric[i] + 0:.6g}")
+        if cmp.checked < cmp.numeric.size:
+            message += f" ({cmp.checked} of {cmp.numeric.size} entries sampled)"
+        if not cmp.ok:
+            message += " <- " + _hint(cmp, ctx.batch_size)
+        results.append(CheckResult(name, cmp.ok, message))
+    return results
+
+
+def latest_forward(ctx):
+    """forward(x_other), forward(x), backward(g) gives the gradients of forward(x), backward(g)."""
+    state = mrandom.get_rng_state()
+    g = ctx.upstream(ctx.y_shape, np.float64)
+    reused, fresh = ctx.fresh().double(), ctx.fresh().double()
+    _replay(state, reused, ctx.other_x64)
+    _replay(state, reused, ctx.x64.copy())
+    _replay(state, fresh, ctx.x64.copy())
+    diffs = {"input": _max_diff(reused.backward(g), fresh.backward(g))}
+    for (name, p), (_, q) in zip(reused.named_parameters(), fresh.named_parameters()):
+        if p.grad is not None and q.grad is not None:
+            diffs[name] = _max_diff(p.grad, q.grad)
+    bad = {n: d for n, d in diffs.items() if d > 1e-8}
+    if bad:
+        return CheckResult("backward uses latest forward", False,
+                           "after forward(x_other), forward(x), backward gives other gradients than "
+                           "forward(x), backward (" + ", ".join(f"{n} differs by {d:.3g}" for n, d in bad.items())
+                           + "): backward must use what the latest forward cached")
+    return CheckResult("backward uses latest forward", True,
+                       "forward(x_other), forward(x), backward: the gradients of x")
+
+
+def layers_used_once(ctx):
+    """In a container, no layer instance appears twice (its cache would be overwritten)."""
+    places = {}
+    for name, sub in ctx.layer.named_layers():
+        places.setdefault(id(sub), (sub, []))[1].append(name or "(top)")
+    if len(places) == 1:
+        return []
+    repeated = [(sub, names) for sub, names in places.values() if len(names) > 1]
+    if repeated:
+        parts = [f"{sub._short_repr()} is used at {' and '.join(names)}" for sub, names in repeated]
+        return CheckResult("layers used once", False,
+                           "; ".join(parts) + ": each call overwrites the cache of the one before, so "
+                           "backward through the earlier use reads the later input. Create one instance per use")
+    return CheckResult("layers used once", True, f"{len(places) - 1} sub-layers, each used once")
+
+
+def registered(ctx):
+    """Every float array attribute set in ``__init__`` is a Parameter or a buffer."""
+    problems = []
+    for prefix, sub in ctx.fresh().named_layers():
+        registries = (sub._parameters, sub._buffers, sub._layers, sub._forward_hooks, sub._backward_hooks)
+        for attr, value in vars(sub).items():
+            if any(value is r for r in registries):
+                continue
+            where = f"{prefix}.{attr}" if prefix else attr
+            if (isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)
+                    and value.size > 0 and attr not in sub._buffers):
+                problems.append(f"{where} is a plain array: wrap weights in Parameter(...) "
+                                f"(or register_buffer for statistics)")
+            elif (isinstance(value, (list, tuple, dict)) and
+                  any(isinstance(v, (Parameter, Layer)) for v in (value.values() if isinstance(value, dict)
+                                                                 else value))):
+                problems.append(f"{where} holds Parameters/Layers in a {type(value).__name__}: they are "
+                                f"not registered; assign each as its own attribute")
+    if problems:
+        return CheckResult("parameters registered", False, "; ".join(problems))
+    names = [n for n, _ in ctx.layer.named_parameters()]
+    return CheckResult("parameters registered", True,
+                       f"{len(names)} parameters: {', '.join(names)}" if names else "no parameters")
+
+
+def state_dict(ctx):
+    """``state_dict`` holds every parameter and buffer; loading it into a changed copy restores the output."""
+    source, target = ctx.fresh(), ctx.fresh()
+    state = source.state_dict()
+    missing = [n for n, _ in source.named_parameters() if n not in state]
+    if missing:
+        return CheckResult("state_dict round trip", False, f"state_dict misses {', '.join(missing)}")
+    for p in target.parameters():
+        p.data = p.data + 1.0
+    for _, b in target.named_buffers():
+        if np.issubdtype(b.dtype, np.floating):
+            b += 1.0
+    target.load_state_dict(state)
+    differ = [k for k, v in target.state_dict().items() if not np.array_equal(v, state[k])]
+    source.eval(), target.eval()
+    out_diff = _max_diff(source(ctx.x.copy()), target(ctx.x.copy()))
+    if differ or out_diff > 0:
+        return CheckResult("state_dict round trip", False,
+                           f"after load_state_dict, {', '.join(differ) or 'the output'} differ "
+                           f"(output differs by {out_diff:.3g})")
+    return CheckResult("state_dict round trip", True,
+                       f"{len(state)} entries loaded into a changed copy give the same output")
+
+
+def batch_independence(ctx):
+    """Changing the other samples leaves sample 0's output unchanged (eval mode; train mode unless declared)."""
+    name = "batch independence"
+    if ctx.batch_size is None or ctx.batch_size < 2:
+        return CheckResult(name, None, "batch of 1 sample")
+    independent = all(sub.batch_independent for _, sub in ctx.layer.named_layers())
+    modes = ["train", "eval"] if independent else ["eval"]
+    others = ctx.x64.copy()
+    rest = [slice(None)] * others.ndim
+    rest[ctx.batch_axis] = slice(1, None)
+    others[tuple(rest)] = ctx.other_x64[tuple(rest)]
+    state = mrandom.get_rng_state()
+    diffs = {}
+    for mode in modes:
+        layer = ctx.fresh().double().train(mode == "train")
+        first = _replay(state, layer, ctx.x64.copy()).take(0, axis=ctx.batch_axis)
+        second = _replay(state, layer, others).take(0, axis=ctx.batch_axis)
+        diffs[mode] = _max_diff(first, second)
+    bad = [m for m, d in diffs.items() if d > 1e-10]
+    n_other = ctx.batch_size - 1
+    if bad:
+        return CheckResult(name, False,
+                           f"sample 0's output changes by {max(diffs[m] for m in bad):.3g} when the other "
+                           f"{n_other} samples change ({' and '.join(bad)} mode); if the layer mixes the "
+                           f"batch on purpose, set the class attribute batch_independent = False")
+    message = f"sample 0's output unchanged when the other {n_other} change ({' and '.join(modes)} mode)"
+    if not independent:
+        message += "; train mode not checked: the layer declares batch_independent = False"
+    return CheckResult(name, True, message)
+
+
+def train_eval(ctx):
+    """Whether train and eval outputs differ; eval is deterministic and changes no state."""
+    state = mrandom.get_rng_state()
+    layer = ctx.fresh()
+    y_train = _replay(state, layer.train(), ctx.x.copy())
+    layer.eval()
+    saved = layer.state_dict()
+    y_eval = _replay(state, layer, ctx.x.copy())
+    mrandom.generator().random(17)
+    y_eval2 = layer(ctx.x.copy())
+    changed = [k for k, v in layer.state_dict().items() if not np.array_equal(v, saved[k])]
+    problems = []
+    if not np.array_equal(y_eval, y_eval2):
+        problems.append(f"two eval forwards differ by {_max_diff(y_eval, y_eval2):.3g} "
+                        f"(randomness in eval mode? check self.training)")
+    if changed:
+        problems.append(f"an eval forward changed {', '.join(changed)} (state must only change in training)")
+    diff = _max_diff(y_train, y_eval)
+    mode = f"train and eval outputs differ (max {diff:.3g})" if diff > 0 else "same output in train and eval mode"
+    if problems:
+        return CheckResult("train/eval", False, "; ".join([mode] + problems))
+    return CheckResult("train/eval", True, mode + "; eval is deterministic and changes no state")
