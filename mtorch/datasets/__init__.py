@@ -1,0 +1,11 @@
+"""Datasets: find the files (``root``, ``MTORCH_DATA_DIR`` or ``datasets/``), download and verify them, read them.
+
+Datasets index like arrays: ``dataset[i]`` is one ``(sample, label)`` pair and
+``dataset[index_array]`` a whole batch, with the transform applied to the
+batch at once.
+"""
+from .download import ChecksumError, DownloadError, download, sha256_file, verify_file
+from .idx import IDXError, read_idx, write_idx
+from .mnist import MNIST, DatasetNotFoundError, FashionMNIST
+from .paths import data_root
+from .transforms import Normalize

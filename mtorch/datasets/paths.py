@@ -1,0 +1,34 @@
+"""Where mtorch keeps its datasets on disk.
+
+The data root is, in order of precedence:
+
+1. the ``root`` argument a dataset was given,
+2. the ``MTORCH_DATA_DIR`` environment variable,
+3. the repository's ``datasets/`` folder (next to the ``mtorch`` package).
+
+Each dataset lives in its own folder below the root, e.g. ``<root>/mnist/``.
+"""
+import os
+from pathlib import Path
+
+ENV_VAR = "MTORCH_DATA_DIR"
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "datasets"
+
+
+def data_root(root=None):
+    """The folder datasets are read from and downloaded to, as a ``Path``.
+
+    Args:
+        root: an explicit folder (str or Path); wins over everything else.
+
+    Example:
+        >>> data_root("/data")                   # explicit
+        PosixPath('/data')
+        >>> data_root()                          # $MTORCH_DATA_DIR, else <repo>/datasets
+    """
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return DEFAULT_ROOT
