@@ -4,8 +4,10 @@ Datasets index like arrays: ``dataset[i]`` is one ``(sample, label)`` pair and
 ``dataset[index_array]`` a whole batch, with the transform applied to the
 batch at once.
 """
+from .cifar10 import CIFAR10
 from .download import ChecksumError, DownloadError, download, sha256_file, verify_file
 from .idx import IDXError, read_idx, write_idx
+from .iris import Iris
 from .mnist import MNIST, DatasetNotFoundError, FashionMNIST
 from .paths import data_root
 from .transforms import Normalize
