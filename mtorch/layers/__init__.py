@@ -2,4 +2,5 @@
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .dropout import Dropout
 from .linear import Identity, Linear
+from .recurrent import GRU, LSTM, RNN
 from .reshape import Flatten, Reshape
