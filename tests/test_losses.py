@@ -29,6 +29,8 @@ def _cases(rng):
     logits, labels = rng.standard_normal((4, 5)), rng.integers(0, 5, 4)
     spatial, spatial_labels = rng.standard_normal((2, 3, 2, 2)), rng.integers(0, 3, (2, 2, 2))
     probs, bits = rng.uniform(0.05, 0.95, (3, 4)), rng.integers(0, 2, (3, 4)).astype(float)
+    weight, some_ignored = rng.uniform(0.2, 2.0, 5), np.where(np.arange(4) == 1, -100, labels)
+    spatial_ignored = np.where(rng.random((2, 2, 2)) < 0.3, 1, spatial_labels)
     return [
         ("mse", MSELoss, {}, x, t),
         ("l1", L1Loss, {}, x, t),
@@ -43,9 +45,20 @@ def _cases(rng):
         ("ce_spatial_smooth", CrossEntropyLoss, {"label_smoothing": 0.2}, spatial, spatial_labels),
         ("ce_spatial_probs", CrossEntropyLoss, {}, spatial, _dirichlet(rng, spatial.shape)),
         ("ce_unbatched", CrossEntropyLoss, {"label_smoothing": 0.1}, logits[0], np.int64(3)),
+        ("ce_weight", CrossEntropyLoss, {"weight": weight}, logits, labels),
+        ("ce_weight_smooth", CrossEntropyLoss, {"weight": weight, "label_smoothing": 0.3}, logits, labels),
+        ("ce_weight_probs_smooth", CrossEntropyLoss, {"weight": weight, "label_smoothing": 0.1},
+         logits, _dirichlet(rng, (4, 5))),
+        ("ce_ignore", CrossEntropyLoss, {}, logits, some_ignored),
+        ("ce_ignore_weight_smooth", CrossEntropyLoss, {"weight": weight, "label_smoothing": 0.2},
+         logits, some_ignored),
+        ("ce_spatial_ignore_weight", CrossEntropyLoss, {"ignore_index": 1, "weight": weight[:3],
+                                                        "label_smoothing": 0.1}, spatial, spatial_ignored),
         ("nll", NLLLoss, {}, logits, labels),
         ("nll_spatial", NLLLoss, {}, spatial, spatial_labels),
         ("nll_unbatched", NLLLoss, {}, logits[0], np.int64(2)),
+        ("nll_ignore_weight", NLLLoss, {"weight": weight}, logits, some_ignored),
+        ("nll_spatial_ignore_weight", NLLLoss, {"ignore_index": 1, "weight": weight[:3]}, spatial, spatial_ignored),
         ("bce", BCELoss, {}, probs, bits),
         ("bce_soft", BCELoss, {}, probs, rng.random((3, 4))),
         ("bce_logits", BCEWithLogitsLoss, {}, 3 * x, bits),
@@ -83,16 +96,28 @@ def test_gradcheck_catches_a_wrong_loss_gradient():
         mtorch.gradcheck(WrongMSE(), np.ones((2, 2)), target=np.zeros((2, 2)))
 
 
+def _mean_denominator(cls, kwargs, x, t, n_losses):
+    """What 'mean' divides by: the number of losses, or for class-index targets of
+    CrossEntropyLoss/NLLLoss the sum of the class weights of the targets not ignored."""
+    if cls not in (CrossEntropyLoss, NLLLoss) or np.shape(t) == np.shape(x):
+        return n_losses
+    t = np.asarray(t)
+    kept = t != kwargs.get("ignore_index", -100)
+    n_classes = np.shape(x)[1 if np.ndim(x) > 1 else 0]
+    return np.asarray(kwargs.get("weight", np.ones(n_classes)))[t[kept]].sum()
+
+
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_reductions_agree(name):
     _, cls, kwargs, x, t = _case(name)
     none, total, mean = (cls(reduction=r, **kwargs)(x, t) for r in ("none", "sum", "mean"))
     assert none.grad.shape == total.grad.shape == mean.grad.shape == np.shape(x)
     assert isinstance(total.value, float) and isinstance(mean.value, float)
+    count = _mean_denominator(cls, kwargs, x, t, np.size(none.value))
     np.testing.assert_allclose(total.value, np.sum(none.value), rtol=1e-12)
-    np.testing.assert_allclose(mean.value, total.value / np.size(none.value), rtol=1e-12)
+    np.testing.assert_allclose(mean.value, total.value / count, rtol=1e-12)
     np.testing.assert_allclose(none.grad, total.grad, rtol=1e-12)
-    np.testing.assert_allclose(mean.grad, total.grad / np.size(none.value), rtol=1e-12)
+    np.testing.assert_allclose(mean.grad, total.grad / count, rtol=1e-12)
 
 
 # ---------------------------------------------------------- hand-computed values
@@ -166,6 +191,29 @@ def test_cross_entropy_spatial_equals_flattened(rng):
         np.testing.assert_allclose(spatial.value.reshape(-1), flat.value, rtol=1e-12)
         np.testing.assert_allclose(spatial.grad.transpose(0, 2, 3, 1).reshape(-1, 3), flat.grad,
                                    rtol=1e-10, atol=1e-15)
+
+
+def test_class_weights_and_ignore_index_by_hand():
+    z, y = np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.6, 0.3], [0.2, 0.2, 0.6]])), np.array([0, 1, -100])
+    w = np.array([2.0, 1.0, 3.0])
+    nll = NLLLoss(weight=w)(z, y)
+    assert nll.value == pytest.approx((2 * math.log(2) + 1 * -math.log(0.6)) / (2 + 1))
+    np.testing.assert_allclose(nll.grad, [[-2 / 3, 0, 0], [0, -1 / 3, 0], [0, 0, 0]])
+    # z are log-probabilities already, so softmax(z) = exp(z) and CE equals NLL
+    ce = CrossEntropyLoss(weight=w)(z, y)
+    assert ce.value == pytest.approx(nll.value, rel=1e-12)
+    np.testing.assert_allclose(ce.grad, [[(0.5 - 1) * 2 / 3, 0.25 * 2 / 3, 0.25 * 2 / 3],
+                                         [0.1 / 3, (0.6 - 1) / 3, 0.3 / 3], [0, 0, 0]], atol=1e-15)
+    smooth = CrossEntropyLoss(reduction="none", weight=w, label_smoothing=0.3)(z, y)
+    expected = [0.7 * 2 * math.log(2) - 0.1 * (w * z[0]).sum(), -0.7 * math.log(0.6) - 0.1 * (w * z[1]).sum(), 0]
+    np.testing.assert_allclose(smooth.value, expected, rtol=1e-12)
+
+
+def test_all_targets_ignored_gives_nan_mean_and_zero_grad():
+    for loss in (CrossEntropyLoss(), CrossEntropyLoss(label_smoothing=0.2), NLLLoss()):
+        result = loss(np.zeros((2, 3)), np.array([-100, -100]))
+        assert math.isnan(result.value) and not result.grad.any()
+        assert type(loss)(reduction="sum")(np.zeros((2, 3)), np.array([-100, -100])).value == 0.0
 
 
 def test_nll_values_by_hand(rng):
@@ -300,6 +348,17 @@ def test_bad_constructor_arguments():
         MSELoss(backward_func=3)
 
 
+def test_bad_class_weights_and_ignore_index():
+    with pytest.raises(ShapeError, match="CrossEntropyLoss: weight has 2 entries but the input of shape \\(4, 3\\) has 3"):
+        CrossEntropyLoss(weight=[1.0, 2.0])(np.zeros((4, 3)), np.zeros(4, dtype=int))
+    with pytest.raises(ShapeError, match="NLLLoss: weight must be 1-D"):
+        NLLLoss(weight=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="ignore_index=1 needs class-index targets"):
+        CrossEntropyLoss(ignore_index=1)(np.zeros((2, 3)), np.full((2, 3), 1 / 3))
+    with pytest.raises(ValueError, match="class index -100 at position"):
+        NLLLoss(ignore_index=0)(np.zeros((2, 3)), np.array([0, -100]))
+
+
 def test_bad_input_rank():
     with pytest.raises(ValueError, match="CrossEntropyLoss: expected input of shape"):
         CrossEntropyLoss()(np.float64(1.0), np.int64(0))
@@ -340,6 +399,7 @@ def test_result_item_and_repr():
     assert loss.item() == float(loss) == pytest.approx(1.75)
     assert repr(SmoothL1Loss(beta=0.5)) == "SmoothL1Loss(reduction='mean', beta=0.5)"
     assert repr(CrossEntropyLoss(label_smoothing=0.1)) == "CrossEntropyLoss(reduction='mean', label_smoothing=0.1)"
+    assert repr(NLLLoss(weight=[1, 2], ignore_index=0)) == "NLLLoss(reduction='mean', weight=[1.0, 2.0], ignore_index=0)"
 
 
 # ------------------------------------------------------------- PyTorch parity
@@ -351,6 +411,7 @@ def test_matches_torch(name, reduction):
     ours = cls(reduction=reduction, **kwargs)(x, t)
     xt = torch.tensor(x, requires_grad=True)
     target = torch.tensor(t) if np.asarray(t).dtype.kind == "f" else torch.tensor(np.asarray(t), dtype=torch.long)
+    kwargs = {k: torch.tensor(v) if k == "weight" else v for k, v in kwargs.items()}
     theirs = getattr(torch.nn, cls.__name__)(reduction=reduction, **kwargs)(xt, target)
     theirs.sum().backward()
     np.testing.assert_allclose(ours.value, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)

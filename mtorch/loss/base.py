@@ -64,17 +64,21 @@ class Loss:
     def forward(self, input, target):
         raise NotImplementedError(f"{type(self).__name__} must implement forward(input, target)")
 
-    def _reduce(self, losses, grads):
+    def _reduce(self, losses, grads, total=None):
         """Reduce per-element ``losses`` and scale their gradients ``grads`` to match.
 
-        ``grads[i]`` is d(losses[i])/d(input); for 'mean' both are divided by
-        ``losses.size``. Returns ``(value, grad)``.
+        ``grads`` is d(sum of losses)/d(input); for 'mean' both are divided by
+        ``total`` (default ``losses.size``; class-weighted losses pass the sum
+        of the weights). A zero ``total`` (nothing to average, e.g. an empty
+        batch) gives a NaN value and a zero gradient, as in PyTorch. Returns ``(value, grad)``.
         """
         if self.reduction == "none":
             return losses, grads
         if self.reduction == "sum":
             return float(losses.sum()), grads
-        n = max(losses.size, 1)
+        n = losses.size if total is None else total
+        if n == 0:
+            return float("nan"), np.zeros_like(grads)
         return float(losses.sum() / n), grads / grads.dtype.type(n)
 
     # ------------------------------------------------- checks shared by losses
@@ -97,14 +101,17 @@ class Loss:
             raise TypeError(f"{type(self).__name__}: target must be a numeric array, got dtype {t.dtype}")
         return t.astype(x.dtype, copy=False)
 
-    def _class_indices(self, x, target, class_axis, alternative=""):
+    def _class_indices(self, x, target, class_axis, alternative="", ignore_index=None):
         """Validate class-index targets for input ``x`` with classes along ``class_axis``.
 
         ``target`` must have ``x``'s shape without the class axis, hold
         integers (integer-valued floats are accepted) and lie in
-        ``0 <= index < C``. Returns them as int64 with the class axis kept
-        as size 1, ready for ``np.take_along_axis(x, t, class_axis)``.
+        ``0 <= index < C``, except entries equal to ``ignore_index``.
         ``alternative`` is added to the shape error (e.g. the probabilities' shape).
+
+        Returns ``(y, keep)``, both with the class axis kept as size 1 so that
+        ``np.take_along_axis(x, y, class_axis)`` picks each target's score:
+        ``y`` int64 indices (0 where ignored) and ``keep`` False where ignored.
         """
         name, n_classes = type(self).__name__, x.shape[class_axis]
         expected = x.shape[:class_axis] + x.shape[class_axis + 1:]
@@ -121,12 +128,13 @@ class Loss:
         elif t.dtype.kind not in "iu":
             raise ValueError(f"{name}: class targets must be integers, got dtype {t.dtype}")
         t = t.astype(np.int64, copy=False)
-        outside = (t < 0) | (t >= n_classes)
+        keep = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
+        outside = keep & ((t < 0) | (t >= n_classes))
         if outside.any():
             where = tuple(int(i) for i in np.argwhere(outside)[0])
             raise ValueError(f"{name}: class index {t[where]} at position {where} is out of range "
                              f"for {n_classes} classes (expected 0 <= index < {n_classes})")
-        return np.expand_dims(t, class_axis)
+        return np.expand_dims(np.where(keep, t, 0), class_axis), np.expand_dims(keep, class_axis)
 
     def extra_repr(self):
         """Constructor arguments beyond ``reduction`` for ``repr``; subclasses override."""

@@ -4,9 +4,16 @@ Classes lie along axis 1 of the input, as in PyTorch: ``(N, C)``, or
 ``(N, C, d1, d2, ...)`` for a class score per position (e.g. per pixel),
 or ``(C,)`` for one unbatched sample. Class-index targets drop that axis:
 ``(N,)``, ``(N, d1, d2, ...)`` or ``()``.
+
+Both losses are ``-sum_c a_c s_c`` per sample for scores ``s`` (log-probabilities)
+and a coefficient per class ``a``: the target's one-hot row times the class
+weight ``w_y``, zero for an ignored sample (``y == ignore_index``).
+With class indices, ``reduction='mean'`` divides by ``sum_n w_{y_n}`` over
+the samples not ignored (the number of them when there are no weights).
 """
 import numpy as np
 
+from ..errors import ShapeError
 from .base import Loss
 
 
@@ -18,34 +25,73 @@ def log_softmax(x, axis):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _class_axis(loss, x):
-    if x.ndim == 0:
-        raise ValueError(f"{type(loss).__name__}: expected input of shape (N, C), (N, C, d1, ...) "
-                         f"or (C,), got a scalar")
-    return 1 if x.ndim > 1 else 0
+class _ClassLoss(Loss):
+    """Shared by CrossEntropyLoss and NLLLoss: class weights, ignore_index, the class axis."""
+
+    def __init__(self, backward_func=None, reduction="mean", weight=None, ignore_index=-100):
+        super().__init__(backward_func, reduction)
+        if weight is not None:
+            weight = np.array(weight, dtype=np.float64)
+            if weight.ndim != 1:
+                raise ShapeError(f"{type(self).__name__}: weight must be 1-D (one per class), "
+                                 f"got shape {weight.shape}")
+        self.weight, self.ignore_index = weight, int(ignore_index)
+
+    def _class_axis(self, x):
+        if x.ndim == 0:
+            raise ShapeError(f"{type(self).__name__}: expected input of shape (N, C), (N, C, d1, ...) "
+                             f"or (C,), got a scalar")
+        axis = 1 if x.ndim > 1 else 0
+        if self.weight is not None and self.weight.size != x.shape[axis]:
+            raise ShapeError(f"{type(self).__name__}: weight has {self.weight.size} entries but the "
+                             f"input of shape {x.shape} has {x.shape[axis]} classes")
+        return axis
+
+    def _class_weights(self, x, axis):
+        """``w`` of shape ``(C, 1, ..., 1)``, broadcasting along ``x``'s class axis (ones without weights)."""
+        n_classes = x.shape[axis]
+        w = np.ones(n_classes, x.dtype) if self.weight is None else self.weight.astype(x.dtype)
+        return w.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
+
+    def _weighted_one_hot(self, x, y, keep, axis):
+        """``a`` of ``x``'s shape: ``w_y`` at each target class, 0 elsewhere and for ignored
+        samples; and ``w_y * keep`` itself (class axis of size 1)."""
+        w_y = self._class_weights(x, axis).reshape(-1)[y] * keep
+        a = np.zeros_like(x)
+        np.put_along_axis(a, y, w_y, axis)
+        return a, w_y
+
+    def extra_repr(self):
+        extra = [] if self.weight is None else [f"weight={self.weight.tolist()}"]
+        return ", ".join(extra + ([] if self.ignore_index == -100 else [f"ignore_index={self.ignore_index}"]))
 
 
-class CrossEntropyLoss(Loss):
-    """Cross-entropy between ``softmax(x)`` and a target distribution ``q``, from logits ``x``.
+class CrossEntropyLoss(_ClassLoss):
+    """Cross-entropy between ``softmax(x)`` and a target distribution, from logits ``x``.
 
-    With ``log p = log_softmax(x)`` over the C classes, per sample::
+    With ``log p = log_softmax(x)`` over the C classes and a coefficient
+    ``a_c`` per class (below), per sample::
 
-        loss = -sum_c q_c log p_c
-        dloss/dx = p * sum_c q_c - q          (= p - q when q sums to 1)
+        loss = -sum_c a_c log p_c
+        dloss/dx = p * sum_c a_c - a          (= p - a when a sums to 1)
 
-    Class-index target ``y``: ``q = (1 - eps) onehot(y) + eps / C``, so
-    ``loss = -(1 - eps) log p_y - eps/C sum_c log p_c`` and ``dloss/dx = p - q``.
+    Class-index target ``y``: ``a = (1 - eps) w_y onehot(y) + eps/C w``, i.e.
+    ``loss = -(1 - eps) w_y log p_y - eps/C sum_c w_c log p_c``; ignored samples
+    (``y == ignore_index``) have ``a = 0``; 'mean' divides by ``sum_n w_{y_n}``
+    over the samples not ignored.
     Probability target ``t`` (the input's shape, e.g. one-hot rows):
-    ``q = (1 - eps) t + eps / C``. ``eps`` is ``label_smoothing``.
+    ``a = w * ((1 - eps) t + eps/C)``; 'mean' divides by the number of samples.
+    ``eps`` is ``label_smoothing``; ``w`` is ``weight`` (all ones by default).
 
     ``log_softmax`` subtracts each row's maximum first, so logits of any
-    size (+-1000) give finite losses and gradients. ``reduction='mean'``
-    divides by the number of samples (N, times d1 * d2 ... for spatial input).
+    size (+-1000) give finite losses and gradients.
 
     Args:
         backward_func: ``result.backward()`` calls it with ``dL/dx`` (e.g. ``module.backward``).
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
         label_smoothing: ``eps`` in [0, 1] (default 0: no smoothing).
+        weight: optional ``(C,)`` weight per class (e.g. for imbalanced classes).
+        ignore_index: a class-index target value that contributes nothing (default -100).
 
     Shape:
         input ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` logits; target class indices
@@ -60,44 +106,54 @@ class CrossEntropyLoss(Loss):
         >>> loss.backward()       # runs module.backward(loss.grad)
     """
 
-    def __init__(self, backward_func=None, reduction="mean", label_smoothing=0.0):
-        super().__init__(backward_func, reduction)
+    def __init__(self, backward_func=None, reduction="mean", label_smoothing=0.0, weight=None,
+                 ignore_index=-100):
+        super().__init__(backward_func, reduction, weight, ignore_index)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, input, target):
         x = self._float_input(input)
-        axis = _class_axis(self, x)
-        n_classes, eps = x.shape[axis], self.label_smoothing
+        axis = self._class_axis(x)
+        eps_c = self.label_smoothing / x.shape[axis]
+        w = self._class_weights(x, axis)
+        if np.shape(target) == x.shape:
+            if self.ignore_index >= 0:
+                raise ValueError(f"CrossEntropyLoss: ignore_index={self.ignore_index} needs class-index "
+                                 f"targets, got probabilities of shape {x.shape}")
+            a = w * ((1 - self.label_smoothing) * self._same_shape_target(x, target) + eps_c)
+            total = None
+        else:
+            y, keep = self._class_indices(x, target, axis, f" or {x.shape} (class probabilities)",
+                                          self.ignore_index)
+            a, w_y = self._weighted_one_hot(x, y, keep, axis)
+            a *= 1 - self.label_smoothing
+            if eps_c:
+                a += eps_c * w * keep
+            total = w_y.sum()
         log_p = log_softmax(x, axis)
-        p = np.exp(log_p)
-        target = np.asarray(target)
-        if target.shape == x.shape:
-            q = self._same_shape_target(x, target)
-            if eps:
-                q = (1 - eps) * q + eps / n_classes
-            losses = -(q * log_p).sum(axis=axis)
-            return self._reduce(losses, p * q.sum(axis=axis, keepdims=True) - q)
-        y = self._class_indices(x, target, axis, alternative=f" or {x.shape} (class probabilities)")
-        losses = -(1 - eps) * np.take_along_axis(log_p, y, axis).squeeze(axis)
-        grad = p
-        if eps:
-            losses -= eps / n_classes * log_p.sum(axis=axis)
-            grad -= eps / n_classes
-        np.put_along_axis(grad, y, np.take_along_axis(grad, y, axis) - (1 - eps), axis)
-        return self._reduce(losses, grad)
+        losses = -(a * log_p).sum(axis=axis)
+        grad = np.exp(log_p) * a.sum(axis=axis, keepdims=True) - a
+        return self._reduce(losses, grad, total)
 
     def extra_repr(self):
-        return f"label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        parts = [f"label_smoothing={self.label_smoothing}"] if self.label_smoothing else []
+        shared = super().extra_repr()
+        return ", ".join(parts + ([shared] if shared else []))
 
 
-class NLLLoss(Loss):
+class NLLLoss(_ClassLoss):
     """Negative log-likelihood of the target class, from log-probabilities ``x``.
 
-    Per sample ``loss = -x_y``; ``dloss/dx_c = -1`` for ``c = y``, else 0.
+    Per sample ``loss = -w_y x_y`` (0 if ``y == ignore_index``);
+    ``dloss/dx_c = -w_y`` for ``c = y``, else 0. 'mean' divides by ``sum_n w_{y_n}``
+    over the samples not ignored (their number without weights).
     ``NLLLoss()(LogSoftmax(dim=1)(z), y)`` equals ``CrossEntropyLoss()(z, y)``.
-    ``reduction='mean'`` divides by the number of samples.
+
+    Args:
+        weight: optional ``(C,)`` weight per class.
+        ignore_index: a target value that contributes nothing (default -100).
 
     Shape:
         input ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` log-probabilities; target class
@@ -111,8 +167,8 @@ class NLLLoss(Loss):
 
     def forward(self, input, target):
         x = self._float_input(input)
-        axis = _class_axis(self, x)
-        y = self._class_indices(x, target, axis)
-        grad = np.zeros_like(x)
-        np.put_along_axis(grad, y, -1, axis)
-        return self._reduce(-np.take_along_axis(x, y, axis).squeeze(axis), grad)
+        axis = self._class_axis(x)
+        y, keep = self._class_indices(x, target, axis, ignore_index=self.ignore_index)
+        a, w_y = self._weighted_one_hot(x, y, keep, axis)
+        losses = -(w_y * np.where(keep, np.take_along_axis(x, y, axis), 0)).squeeze(axis)
+        return self._reduce(losses, -a, w_y.sum())

@@ -42,7 +42,7 @@ class MultiMarginLoss(Loss):
             raise ValueError(f"MultiMarginLoss: expected input of shape (N, C) or (C,), got {x.shape}")
         axis = x.ndim - 1
         n_classes = x.shape[axis]
-        y = self._class_indices(x, target, axis)
+        y, _ = self._class_indices(x, target, axis)
         h = self.margin - np.take_along_axis(x, y, axis) + x
         active = h > 0
         np.put_along_axis(active, y, False, axis)
