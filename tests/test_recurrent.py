@@ -8,6 +8,7 @@ import mtorch
 from mtorch.errors import BackwardBeforeForwardError, ShapeError
 from mtorch.gradcheck import _numeric_gradient
 from mtorch.layers import GRU, LSTM, RNN, Linear
+from mtorch.testing import assert_layer_ok
 
 CELLS = {"rnn": (RNN, {}), "rnn_relu": (RNN, {"nonlinearity": "relu"}), "lstm": (LSTM, {}), "gru": (GRU, {})}
 
@@ -194,6 +195,12 @@ def test_matches_torch(cell, num_layers, batch_first, bias, rng):
 
 
 # ------------------------------------------------------ interface and errors
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_check_layer_battery(cell):
+    assert_layer_ok(make(cell, num_layers=2))
+    assert_layer_ok(make(cell, batch_first=True, bias=False))
+
+
 @pytest.mark.parametrize("cell, gates", [("rnn", 1), ("lstm", 4), ("gru", 3)])
 def test_parameter_names_shapes_and_init(cell, gates):
     layer = make(cell, input_size=7, hidden_size=16, num_layers=2)
