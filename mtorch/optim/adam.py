@@ -1,0 +1,98 @@
+"""Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay."""
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), PyTorch's formula and defaults.
+
+    For each Parameter ``p`` with gradient ``g`` at step ``t = 1, 2, ...``::
+
+        g = g + weight_decay * p                       (L2 penalty, Adam)
+        m = beta1 * m + (1 - beta1) * g                first moment,  m_0 = 0
+        v = beta2 * v + (1 - beta2) * g**2             second moment, v_0 = 0
+        v_max = max(v_max, v);  use v_max for v        if amsgrad
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    The factors ``1 - beta**t`` undo the bias of ``m`` and ``v`` towards
+    their zero start. State per Parameter: ``step`` (t), ``exp_avg`` (m),
+    ``exp_avg_sq`` (v) and, with amsgrad, ``max_exp_avg_sq``.
+
+    Args:
+        params: a Layer/Module, an iterable of Parameters, or parameter groups.
+        lr: learning rate (default 1e-3).
+        betas: ``(beta1, beta2)``, each in [0, 1) (default (0.9, 0.999)).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: L2 penalty factor (default 0).
+        amsgrad: use the running maximum of ``v`` (default False).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def _validate(self, group):
+        super()._validate(group)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{self._name}: invalid betas={betas!r}, expected a pair (beta1, beta2)")
+        for i, beta in enumerate(betas):
+            self._check(f"betas[{i}]", beta, lambda v: 0 <= v < 1, "a number in [0, 1)")
+        group["betas"] = tuple(betas)
+
+    def _update(self, p, state, group):
+        lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        g = p.grad
+        if weight_decay != 0:
+            if self._decoupled:
+                p.data *= 1 - lr * weight_decay
+            else:
+                g = p.data * weight_decay
+                g += p.grad
+        work = np.multiply(g, 1 - beta1)
+        m *= beta1
+        m += work
+        np.square(g, out=work)
+        work *= 1 - beta2
+        v *= beta2
+        v += work
+        if group["amsgrad"]:
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        np.sqrt(v, out=work)
+        work /= math.sqrt(1 - beta2 ** t)
+        work += eps
+        np.divide(m, work, out=work)
+        work *= lr / (1 - beta1 ** t)
+        p.data -= work
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
+
+    Same as ``Adam`` except that weight decay shrinks the Parameter directly
+    instead of being added to the gradient, before the moment updates::
+
+        p = p * (1 - lr * weight_decay)
+        (then Adam's update with the raw gradient g)
+
+    Args: as ``Adam``, but ``weight_decay`` defaults to 1e-2 (PyTorch's default).
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

@@ -1,0 +1,64 @@
+"""Gradient clipping: rescale all gradients together when their total norm is too large."""
+import math
+import numbers
+
+import numpy as np
+
+from ..layer import Layer
+from ..parameter import Parameter
+
+
+def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale the gradients in place so that their joint norm is at most ``max_norm``.
+
+    The total norm treats all gradients as one long vector (PyTorch's
+    ``clip_grad_norm_``)::
+
+        total = (sum over Parameters of sum(|g|**norm_type)) ** (1 / norm_type)
+        total = max over all entries of |g|                        (norm_type = inf)
+        g = g * min(1, max_norm / (total + 1e-6))
+
+    Call it between ``loss.backward()`` and ``optimizer.step()``. Parameters
+    whose ``grad`` is None are ignored.
+
+    Args:
+        params: a Layer/Module, a Parameter, or an iterable of Parameters.
+        max_norm: the largest allowed total norm (>= 0).
+        norm_type: the p of the p-norm (> 0), or ``math.inf`` (default 2).
+        error_if_nonfinite: raise ``RuntimeError`` when the total norm is
+            nan or inf, instead of scaling the gradients by it.
+
+    Returns:
+        float: the total norm of the gradients before clipping.
+    """
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm >= 0:
+        raise ValueError(f"clip_grad_norm: max_norm must be a number >= 0, got {max_norm!r}")
+    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real) or not norm_type > 0:
+        raise ValueError(f"clip_grad_norm: norm_type must be a number > 0 or math.inf, got {norm_type!r}")
+    if isinstance(params, Layer):
+        params = params.parameters()
+    elif isinstance(params, Parameter):
+        params = [params]
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return 0.0
+    norm_type = float(norm_type)
+    if norm_type == math.inf:
+        total = max(float(np.max(np.abs(g), initial=0.0)) for g in grads)
+    elif norm_type == 2.0:
+        total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    else:
+        total = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads) ** (1.0 / norm_type)
+    if not math.isfinite(total):
+        if error_if_nonfinite:
+            raise RuntimeError(f"clip_grad_norm: the total norm of order {norm_type} of the "
+                               f"gradients is {total}, so they cannot be clipped")
+        return total
+    coefficient = max_norm / (total + 1e-6)
+    if coefficient < 1:
+        for g in grads:
+            g *= coefficient
+    return total
+
+
+clip_grad_norm_ = clip_grad_norm

@@ -1,0 +1,361 @@
+"""Optimizers: parameters after several steps against the update formulas written out
+here, against literal hand-computed numbers, and against torch.optim in float64."""
+import math
+
+import numpy as np
+import pytest
+
+import mtorch
+from mtorch import Parameter, Sequential
+from mtorch.errors import ShapeError, StateDictError
+from mtorch.layers import Linear, ReLU
+from mtorch.optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_grad_norm, clip_grad_norm_
+
+SHAPES = [(3, 4), (4,), (2, 1, 3)]
+STEPS = 5
+
+
+def make_problem(rng, dtype=np.float64):
+    """Initial values and a gradient sequence (one list of arrays per step)."""
+    init = [rng.normal(size=s) for s in SHAPES]
+    grads = [[rng.normal(size=s) for s in SHAPES] for _ in range(STEPS)]
+    return [Parameter(x, dtype=dtype) for x in init], init, grads
+
+
+def run(optimizer, params, grads):
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = np.array(g, dtype=p.dtype)
+        optimizer.step()
+    return [p.data for p in params]
+
+
+# ----------------------------------------------------------- the formulas by hand
+def ref_sgd(p, gs, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    b = None
+    for g in gs:
+        g = g + weight_decay * p
+        if momentum:
+            b = g.copy() if b is None else momentum * b + (1 - dampening) * g
+            g = g + momentum * b if nesterov else b
+        p = p - lr * g
+    return p
+
+
+def ref_adam(p, gs, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, decoupled=False):
+    m, v, vmax = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    for t, g in enumerate(gs, start=1):
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+        vmax = np.maximum(vmax, v)
+        m_hat = m / (1 - betas[0] ** t)
+        v_hat = (vmax if amsgrad else v) / (1 - betas[1] ** t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return p
+
+
+def ref_rmsprop(p, gs, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+    s, c, b = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
+    for g in gs:
+        g = g + weight_decay * p
+        s = alpha * s + (1 - alpha) * g * g
+        c = alpha * c + (1 - alpha) * g
+        a = np.sqrt(s - c * c if centered else s) + eps
+        if momentum:
+            b = momentum * b + g / a
+            p = p - lr * b
+        else:
+            p = p - lr * g / a
+    return p
+
+
+def ref_adagrad(p, gs, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
+    s = np.full_like(p, initial_accumulator_value)
+    for t, g in enumerate(gs, start=1):
+        g = g + weight_decay * p
+        s = s + g * g
+        p = p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s) + eps)
+    return p
+
+
+CASES = [
+    (SGD, ref_sgd, dict(lr=0.1)),
+    (SGD, ref_sgd, dict(lr=0.1, momentum=0.9)),
+    (SGD, ref_sgd, dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.01)),
+    (SGD, ref_sgd, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    (Adam, ref_adam, dict()),
+    (Adam, ref_adam, dict(lr=0.01, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
+    (Adam, ref_adam, dict(lr=0.01, amsgrad=True)),
+    (AdamW, lambda p, gs, **kw: ref_adam(p, gs, decoupled=True, **{"weight_decay": 1e-2, **kw}), dict()),
+    (AdamW, lambda p, gs, **kw: ref_adam(p, gs, decoupled=True, **kw),
+     dict(lr=0.02, weight_decay=0.5, amsgrad=True)),
+    (RMSprop, ref_rmsprop, dict()),
+    (RMSprop, ref_rmsprop, dict(lr=0.01, alpha=0.9, weight_decay=0.1, momentum=0.5)),
+    (RMSprop, ref_rmsprop, dict(lr=0.01, centered=True, momentum=0.9, eps=1e-4)),
+    (Adagrad, ref_adagrad, dict()),
+    (Adagrad, ref_adagrad, dict(lr=0.1, lr_decay=0.5, weight_decay=0.1, initial_accumulator_value=0.3)),
+]
+IDS = [f"{cls.__name__}-{i}" for i, (cls, _, _) in enumerate(CASES)]
+
+
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_matches_formula(cls, ref, kwargs, rng):
+    params, init, grads = make_problem(rng)
+    got = run(cls(params, **kwargs), params, grads)
+    for i, (x0, out) in enumerate(zip(init, got)):
+        expected = ref(x0, [step[i] for step in grads], **kwargs)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+        assert not np.allclose(out, x0)
+
+
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_matches_torch(cls, ref, kwargs, rng):
+    torch = pytest.importorskip("torch")
+    params, init, grads = make_problem(rng)
+    got = run(cls(params, **kwargs), params, grads)
+    tparams = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in init]
+    topt = getattr(torch.optim, cls.__name__)(tparams, **kwargs)
+    for step_grads in grads:
+        for p, g in zip(tparams, step_grads):
+            p.grad = torch.tensor(g, dtype=torch.float64)
+        topt.step()
+    for out, tp in zip(got, tparams):
+        np.testing.assert_allclose(out, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_float32_stays_float32_in_place(cls, ref, kwargs, rng):
+    params, init, grads = make_problem(rng, dtype=np.float32)
+    arrays = [p.data for p in params]
+    got = run(cls(params, **kwargs), params, grads)
+    for array, out, x0 in zip(arrays, got, init):
+        assert out is array and out.dtype == np.float32
+        expected = ref(x0.astype(np.float32).astype(np.float64),
+                       [step[SHAPES.index(x0.shape)].astype(np.float32) for step in grads], **kwargs)
+        np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_literal_numbers():
+    # SGD with momentum 0.9, lr 0.1, constant gradient 1 from p = 1:
+    # b = 1, 1.9, 2.71  ->  p = 0.9, 0.71, 0.439
+    p = Parameter([1.0], dtype=np.float64)
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    for expected in (0.9, 0.71, 0.439):
+        p.grad = np.array([1.0])
+        opt.step()
+        assert p.data[0] == pytest.approx(expected, abs=1e-15)
+    # Adam's first step moves every coordinate by lr * g / (|g| + eps)
+    p = Parameter([2.0, -3.0], dtype=np.float64)
+    p.grad = np.array([0.5, 4.0])
+    Adam([p], lr=0.1).step()
+    np.testing.assert_allclose(p.data, [2.0 - 0.1 * 0.5 / (0.5 + 1e-8), -3.0 - 0.1 * 4 / (4 + 1e-8)], rtol=1e-15)
+    # Adagrad: p = 1, g = 2 -> s = 4, p = 1 - 0.1 * 2 / 2 = 0.9; then g = 2 -> s = 8
+    p = Parameter([1.0], dtype=np.float64)
+    opt = Adagrad([p], lr=0.1, eps=0)
+    for expected in (0.9, 0.9 - 0.1 * 2 / math.sqrt(8)):
+        p.grad = np.array([2.0])
+        opt.step()
+        assert p.data[0] == pytest.approx(expected, abs=1e-15)
+
+
+def test_plain_sgd_on_a_layer_calls_layer_step():
+    calls = []
+
+    class Recording(Sequential):
+        def step(self, lr):
+            calls.append(lr)
+            super().step(lr)
+
+    net = Recording(Linear(3, 2))
+    w0 = net[0].weight.data.copy()
+    net(np.ones((4, 3), np.float32))
+    net.backward(np.ones((4, 2), np.float32))
+    opt = SGD(net, lr=0.5)
+    opt.step()
+    assert calls == [0.5]
+    np.testing.assert_allclose(net[0].weight.data, w0 - 0.5 * net[0].weight.grad)
+    SGD(net, lr=0.5, momentum=0.9).step()            # stateful rules go per Parameter
+    assert calls == [0.5]
+
+
+def test_module_and_generator_inputs_are_accepted():
+    net = Sequential(Linear(3, 4), ReLU(), Linear(4, 2))
+    for params in (net, net.parameters(), list(net.parameters())):
+        opt = Adam(params)
+        assert [p for g in opt.param_groups for p in g["params"]] == list(net.parameters())
+
+
+def test_parameters_without_gradient_are_skipped(rng):
+    a, b = Parameter(rng.normal(size=3)), Parameter(rng.normal(size=3))
+    b0 = b.data.copy()
+    a.grad = np.ones(3, np.float32)
+    opt = Adam([a, b], lr=0.1)
+    opt.step()
+    np.testing.assert_array_equal(b.data, b0)
+    assert b not in opt.state and opt.state[a]["step"] == 1
+
+
+def test_param_groups_use_their_own_hyper_parameters():
+    a, b = Parameter([1.0]), Parameter([1.0])
+    opt = SGD([{"params": [a], "lr": 0.5}, {"params": [b]}], lr=0.1, momentum=0.5)
+    a.grad = b.grad = np.array([1.0], np.float32)
+    opt.step()
+    assert a.data[0] == pytest.approx(0.5) and b.data[0] == pytest.approx(0.9)
+    assert opt.param_groups[0]["momentum"] == opt.param_groups[1]["momentum"] == 0.5
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda p: SGD(p, lr=-0.1), "lr=-0.1"),
+    (lambda p: SGD(p, lr=0.1, momentum=1.0), "momentum=1.0"),
+    (lambda p: SGD(p, lr=0.1, momentum=-0.5), "momentum=-0.5"),
+    (lambda p: SGD(p, lr=0.1, nesterov=True), "nesterov"),
+    (lambda p: SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "dampening"),
+    (lambda p: SGD(p, lr=0.1, weight_decay=-1), "weight_decay=-1"),
+    (lambda p: SGD(p, lr="0.1"), "lr='0.1'"),
+    (lambda p: Adam(p, betas=(1.0, 0.999)), "betas[0]=1.0"),
+    (lambda p: Adam(p, betas=(0.9, -0.1)), "betas[1]=-0.1"),
+    (lambda p: Adam(p, betas=0.9), "betas=0.9"),
+    (lambda p: AdamW(p, eps=-1e-8), "eps=-1e-08"),
+    (lambda p: RMSprop(p, alpha=1.5), "alpha=1.5"),
+    (lambda p: RMSprop(p, momentum=1), "momentum=1"),
+    (lambda p: Adagrad(p, lr_decay=-1), "lr_decay=-1"),
+    (lambda p: Adagrad(p, initial_accumulator_value=-1), "initial_accumulator_value=-1"),
+    (lambda p: SGD([{"params": p, "learning_rate": 0.1}]), "learning_rate"),
+    (lambda p: SGD([], lr=0.1), "empty parameter list"),
+    (lambda p: SGD(p + p, lr=0.1), "more than once"),
+])
+def test_invalid_hyper_parameters_raise(make, fragment):
+    with pytest.raises(ValueError) as info:
+        make([Parameter([1.0])])
+    assert fragment in str(info.value)
+
+
+def test_invalid_hyper_parameter_message_names_optimizer():
+    with pytest.raises(ValueError, match=r"^SGD: invalid momentum=1.5"):
+        SGD([Parameter([1.0])], lr=0.1, momentum=1.5)
+    with pytest.raises(ValueError, match=r"^AdamW: invalid lr=-1"):
+        AdamW([Parameter([1.0])], lr=-1)
+
+
+def test_non_parameters_are_refused():
+    with pytest.raises(TypeError, match="Parameters"):
+        SGD([np.zeros(3)], lr=0.1)
+    with pytest.raises(TypeError, match="ndarray"):
+        SGD(np.zeros(3), lr=0.1)
+
+
+def test_gradient_shape_mismatch_is_reported():
+    p = Parameter(np.zeros((2, 3)))
+    p.grad = np.zeros((3, 2), np.float32)
+    with pytest.raises(ShapeError, match=r"shape \(2, 3\).*\(3, 2\)"):
+        Adam([p]).step()
+
+
+def test_zero_grad():
+    p = Parameter([1.0, 2.0])
+    opt = SGD([p], lr=0.1)
+    p.grad = np.ones(2, np.float32)
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad, 0)
+    opt.zero_grad()
+    assert p.grad is None
+
+
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_state_dict_resumes_exactly(cls, ref, kwargs, rng):
+    params, init, grads = make_problem(rng)
+    full = run(cls(params, **kwargs), params, grads)
+    first = [Parameter(x, dtype=np.float64) for x in init]
+    opt = cls(first, **kwargs)
+    run(opt, first, grads[:2])
+    saved, saved_params = opt.state_dict(), [p.data.copy() for p in first]
+    run(opt, first, grads[2:3])                       # the snapshot must not follow later steps
+    second = [Parameter(x, dtype=np.float64) for x in saved_params]
+    resumed = cls(second, **kwargs)
+    resumed.load_state_dict(saved)
+    for a, b in zip(run(resumed, second, grads[2:]), full):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_load_state_dict_checks_before_changing():
+    a, b = Parameter(np.zeros(3)), Parameter(np.zeros(2))
+    opt = Adam([a, b], lr=0.1)
+    a.grad, b.grad = np.ones(3, np.float32), np.ones(2, np.float32)
+    opt.step()
+    saved = opt.state_dict()
+    other = Adam([Parameter(np.zeros(3)), Parameter(np.zeros(5))], lr=0.2)
+    with pytest.raises(StateDictError, match="shape"):
+        other.load_state_dict(saved)
+    assert other.state == {} and other.param_groups[0]["lr"] == 0.2
+    with pytest.raises(StateDictError, match="groups"):
+        Adam([Parameter(np.zeros(3))]).load_state_dict(saved)
+    with pytest.raises(StateDictError):
+        Adam([a, b]).load_state_dict({"state": {}})
+
+
+# ------------------------------------------------------------------ clipping
+def _grads(rng):
+    params = [Parameter(np.zeros(s)) for s in SHAPES]
+    for p in params:
+        p.grad = rng.normal(size=p.shape).astype(np.float32)
+    return params
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+def test_clip_grad_norm(norm_type, rng):
+    params = _grads(rng)
+    flat = np.concatenate([p.grad.ravel() for p in params]).astype(np.float64)
+    expected = np.linalg.norm(flat, ord=norm_type)
+    before = [p.grad.copy() for p in params]
+    total = clip_grad_norm(params, max_norm=0.5, norm_type=norm_type)
+    assert isinstance(total, float) and total == pytest.approx(expected, rel=1e-6)
+    for g0, p in zip(before, params):
+        np.testing.assert_allclose(p.grad, g0 * 0.5 / (expected + 1e-6), rtol=1e-6)
+        assert p.grad.dtype == np.float32
+    after = np.concatenate([p.grad.ravel() for p in params]).astype(np.float64)
+    assert np.linalg.norm(after, ord=norm_type) == pytest.approx(0.5, rel=1e-5)
+
+
+def test_clip_grad_norm_leaves_small_gradients_and_skips_none(rng):
+    params = _grads(rng) + [Parameter(np.zeros(2))]
+    before = [p.grad.copy() for p in params[:-1]]
+    total = clip_grad_norm_(params, max_norm=1e3)
+    for g0, p in zip(before, params):
+        np.testing.assert_array_equal(p.grad, g0)
+    assert params[-1].grad is None and total > 0
+    assert clip_grad_norm([Parameter([1.0])], 1.0) == 0.0
+
+
+def test_clip_grad_norm_accepts_a_layer_and_validates(rng):
+    net = Sequential(Linear(3, 2))
+    net(rng.normal(size=(4, 3)))
+    net.backward(10 * np.ones((4, 2), np.float32))
+    clip_grad_norm(net, 1.0)
+    total = math.sqrt(sum(float((p.grad.astype(np.float64) ** 2).sum()) for p in net.parameters()))
+    assert total == pytest.approx(1.0, rel=1e-5)
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_grad_norm(net, -1.0)
+    with pytest.raises(ValueError, match="norm_type"):
+        clip_grad_norm(net, 1.0, norm_type=0)
+    p = Parameter([1.0])
+    p.grad = np.array([np.inf], np.float32)
+    with pytest.raises(RuntimeError, match="inf"):
+        clip_grad_norm([p], 1.0, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.5, math.inf])
+def test_clip_grad_norm_matches_torch(norm_type, rng):
+    torch = pytest.importorskip("torch")
+    params = _grads(rng)
+    tparams = [torch.zeros(p.shape, dtype=torch.float32, requires_grad=True) for p in params]
+    for p, t in zip(params, tparams):
+        t.grad = torch.tensor(p.grad)
+    total = clip_grad_norm(params, 0.7, norm_type=norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(tparams, 0.7, norm_type=norm_type)
+    assert total == pytest.approx(float(ttotal), rel=1e-5)
+    for p, t in zip(params, tparams):
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-5, atol=1e-7)
