@@ -30,8 +30,6 @@ train/eval            whether the modes differ; eval is deterministic and change
 ====================  =====================================================================
 """
 import copy
-import os
-import traceback
 
 import numpy as np
 
@@ -45,7 +43,6 @@ _CHECKS = (checks.double, checks.inputs_unchanged, checks.backward_before_forwar
            checks.backward_and_step, checks.gradients, checks.latest_forward,
            checks.layers_used_once, checks.registered, checks.state_dict,
            checks.batch_independence, checks.train_eval)
-_OWN_FILES = ("layer.py", "gradcheck.py", os.path.join("testing", ""))
 
 
 class _Context:
@@ -95,22 +92,11 @@ def _batch_axis(layer):
     return 0
 
 
-def _describe(error):
-    """``'ValueError: message (in forward, my_layer.py:12)'``, at the innermost frame outside mtorch's plumbing."""
-    frames = traceback.extract_tb(error.__traceback__)
-    user = [f for f in frames if not any(f.filename.endswith(own) or os.path.join("testing", "") in f.filename
-                                         for own in _OWN_FILES)]
-    frame = (user or frames)[-1]
-    return (f"raised {type(error).__name__}: {error} "
-            f"(in {frame.name}, {os.path.basename(frame.filename)}:{frame.lineno})")
-
-
 def _run(check, ctx):
     try:
         result = check(ctx)
     except Exception as error:
-        name = check.__name__.replace("_", " ")
-        return [CheckResult(name, False, _describe(error))]
+        return [CheckResult(check.label, False, checks.describe(error))]
     return result if isinstance(result, list) else [result]
 
 

@@ -5,6 +5,9 @@ copies of it, the input and the settings) and returns one ``CheckResult`` or
 a list of them. ``check_layer`` turns an exception raised inside a check into
 a failed line naming the exception and where it was raised.
 """
+import os
+import traceback
+
 import numpy as np
 
 from .. import random as mrandom
@@ -13,6 +16,17 @@ from ..gradcheck import compare_gradients
 from ..layer import Layer
 from ..parameter import Parameter
 from .report import CheckResult
+
+_PLUMBING = (os.path.join("mtorch", "layer.py"), os.path.join("mtorch", "gradcheck.py"),
+             os.path.join("mtorch", "testing", "checks.py"))
+
+
+def _label(label):
+    """Name a check for the report (used when the check itself raises)."""
+    def attach(check):
+        check.label = label
+        return check
+    return attach
 
 
 def _index(index):
@@ -27,6 +41,15 @@ def _first_difference(before, after):
             f"{before[first]:.4g} -> {after[first]:.4g}")
 
 
+def describe(error):
+    """``'ValueError: message (in forward, my_layer.py:12)'`` at the innermost frame outside mtorch's plumbing."""
+    frames = traceback.extract_tb(error.__traceback__)
+    user = [f for f in frames if not any(f.filename.endswith(own) for own in _PLUMBING)]
+    frame = (user or frames)[-1]
+    return (f"raised {type(error).__name__}: {error} "
+            f"(in {frame.name}, {os.path.basename(frame.filename)}:{frame.lineno})")
+
+
 def _max_diff(a, b):
     return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), initial=0.0))
 
@@ -37,6 +60,7 @@ def _replay(state, fn, *args):
     return fn(*args)
 
 
+@_label("forward")
 def forward(ctx):
     """The output is an array of the expected shape, in the dtype the layer computes in, finite."""
     y = ctx.fresh()(ctx.x.copy())
@@ -56,6 +80,7 @@ def forward(ctx):
     return CheckResult("forward", not problems, "; ".join([message] + problems))
 
 
+@_label("double()")
 def double(ctx):
     """After ``double()`` a float64 input gives a float64 output (gradient checks need it)."""
     y = ctx.fresh().double()(ctx.x64.copy())
@@ -66,6 +91,7 @@ def double(ctx):
     return CheckResult("double()", True, "float64 input, float64 output")
 
 
+@_label("input unchanged")
 def inputs_unchanged(ctx):
     """Neither forward nor backward edits the arrays passed to them."""
     layer, x = ctx.fresh(), ctx.x.copy()
@@ -78,7 +104,11 @@ def inputs_unchanged(ctx):
         x = ctx.x.copy()
     g = ctx.upstream(y.shape, y.dtype)
     g_before = g.copy()
-    layer.backward(g)
+    try:
+        layer.backward(g)
+    except Exception:
+        return results or [CheckResult("input unchanged", True, "forward leaves x as it was "
+                                                                "(backward raised: see the backward line)")]
     if not results and not np.array_equal(x, ctx.x):
         results.append(CheckResult("input unchanged", False,
                                    f"backward changed x (the array forward cached) at "
@@ -94,9 +124,42 @@ def inputs_unchanged(ctx):
     return results
 
 
+def _attributes(layer):
+    """``{(sub-layer name, attribute): value}`` for the plain attributes of every sub-layer."""
+    found = {}
+    for prefix, sub in layer.named_layers():
+        registries = (sub._parameters, sub._buffers, sub._layers, sub._forward_hooks, sub._backward_hooks)
+        for attr, value in vars(sub).items():
+            if not any(value is r for r in registries):
+                found[prefix, attr] = value
+    return found
+
+
+def forward_writes(ctx):
+    """The attributes a forward assigns (the caches), and the plain attributes it leaves alone."""
+    layer = ctx.fresh()
+    before = _attributes(layer)
+    layer(ctx.x.copy())
+    after = _attributes(layer)
+    written = {k: before.get(k) for k, v in after.items() if k not in before or before[k] is not v}
+    kept = {k: v for k, v in before.items() if k not in written}
+    return written, kept
+
+
+def _dotted(key):
+    prefix, attr = key
+    return f"{prefix}.{attr}" if prefix else attr
+
+
+@_label("backward before forward")
 def backward_before_forward(ctx):
     """A fresh layer refuses backward with ``BackwardBeforeForwardError``."""
     name = "backward before forward"
+    written, _ = forward_writes(ctx)
+    stale = [_dotted(k) for k, v in written.items() if v is not None]
+    if stale:
+        return CheckResult(name, None, f"not checked: the layer has run before (it holds a cache in "
+                                       f"{', '.join(stale[:3])}); check a new instance for this")
     try:
         ctx.fresh().backward(ctx.upstream(ctx.y_shape, ctx.x.dtype))
     except BackwardBeforeForwardError:
@@ -108,12 +171,17 @@ def backward_before_forward(ctx):
     return CheckResult(name, False, "backward ran on a fresh layer: it must raise BackwardBeforeForwardError")
 
 
+@_label("backward")
 def backward_and_step(ctx):
     """dL/dx has x's shape; backward stores gradients without applying them; step applies them."""
     layer = ctx.fresh()
     y = layer(ctx.x.copy())
     before = {name: p.data.copy() for name, p in layer.named_parameters()}
-    dx = layer.backward(ctx.upstream(y.shape, y.dtype))
+    try:
+        dx = layer.backward(ctx.upstream(y.shape, y.dtype))
+    except BackwardBeforeForwardError as error:
+        return CheckResult("backward", False, describe(error) + " <- right after a forward: does forward "
+                                                                "cache what backward needs (self._x = x)?")
     results = []
     if not isinstance(dx, np.ndarray):
         results.append(CheckResult("backward shape", False,
@@ -137,7 +205,10 @@ def backward_and_step(ctx):
                                    f"{len(params)} parameters unchanged by backward"))
     start = {n: p.data.copy() for n, p in params.items()}
     grads = {n: p.grad for n, p in params.items() if p.grad is not None}
-    layer.step(ctx.lr)
+    try:
+        layer.step(ctx.lr)
+    except Exception as error:
+        return results + [CheckResult("step(lr)", False, describe(error))]
     wrong = [n for n in params if n in grads and
              not np.allclose(params[n].data, start[n] - ctx.lr * grads[n], rtol=1e-4, atol=1e-6)]
     unmoved = [n for n in params if n not in grads]
@@ -173,6 +244,7 @@ def _hint(cmp, batch):
     return hint
 
 
+@_label("gradients")
 def gradients(ctx):
     """Input and parameter gradients against float64 central differences (``compare_gradients``)."""
     comparisons = compare_gradients(ctx.fresh(), ctx.x64, eps=ctx.eps, atol=ctx.atol, rtol=ctx.rtol,
@@ -181,7 +253,9 @@ def gradients(ctx):
     for cmp in comparisons:
         name = f"gradient of {cmp.name}"
         if cmp.problem:
-            results.append(CheckResult(name, False, cmp.problem))
+            fix = ("backward must return dL/dx with the input's shape" if cmp.name == "input" else
+                   "p.grad must have the parameter's shape: summed over the wrong axis?")
+            results.append(CheckResult(name, False, f"{cmp.problem} <- {fix}"))
             continue
         if cmp.numeric.size == 0:
             results.append(CheckResult(name, None, "empty array"))
@@ -197,6 +271,7 @@ def gradients(ctx):
     return results
 
 
+@_label("backward uses latest forward")
 def latest_forward(ctx):
     """forward(x_other), forward(x), backward(g) gives the gradients of forward(x), backward(g)."""
     state = mrandom.get_rng_state()
@@ -219,6 +294,7 @@ def latest_forward(ctx):
                        "forward(x_other), forward(x), backward: the gradients of x")
 
 
+@_label("layers used once")
 def layers_used_once(ctx):
     """In a container, no layer instance appears twice (its cache would be overwritten)."""
     places = {}
@@ -235,24 +311,19 @@ def layers_used_once(ctx):
     return CheckResult("layers used once", True, f"{len(places) - 1} sub-layers, each used once")
 
 
+@_label("parameters registered")
 def registered(ctx):
-    """Every float array attribute set in ``__init__`` is a Parameter or a buffer."""
+    """No float array attribute outside the caches (what forward assigns) is left unregistered."""
+    _, kept = forward_writes(ctx)
     problems = []
-    for prefix, sub in ctx.fresh().named_layers():
-        registries = (sub._parameters, sub._buffers, sub._layers, sub._forward_hooks, sub._backward_hooks)
-        for attr, value in vars(sub).items():
-            if any(value is r for r in registries):
-                continue
-            where = f"{prefix}.{attr}" if prefix else attr
-            if (isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)
-                    and value.size > 0 and attr not in sub._buffers):
-                problems.append(f"{where} is a plain array: wrap weights in Parameter(...) "
-                                f"(or register_buffer for statistics)")
-            elif (isinstance(value, (list, tuple, dict)) and
-                  any(isinstance(v, (Parameter, Layer)) for v in (value.values() if isinstance(value, dict)
-                                                                 else value))):
-                problems.append(f"{where} holds Parameters/Layers in a {type(value).__name__}: they are "
-                                f"not registered; assign each as its own attribute")
+    for key, value in kept.items():
+        if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating) and value.size > 0:
+            problems.append(f"{_dotted(key)} is a plain array: wrap weights in Parameter(...) "
+                            f"(or register_buffer for statistics)")
+        elif isinstance(value, (list, tuple, dict)) and any(
+                isinstance(v, (Parameter, Layer)) for v in (value.values() if isinstance(value, dict) else value)):
+            problems.append(f"{_dotted(key)} holds Parameters/Layers in a {type(value).__name__}: they are "
+                            f"not registered; assign each as its own attribute")
     if problems:
         return CheckResult("parameters registered", False, "; ".join(problems))
     names = [n for n, _ in ctx.layer.named_parameters()]
@@ -260,6 +331,7 @@ def registered(ctx):
                        f"{len(names)} parameters: {', '.join(names)}" if names else "no parameters")
 
 
+@_label("state_dict round trip")
 def state_dict(ctx):
     """``state_dict`` holds every parameter and buffer; loading it into a changed copy restores the output."""
     source, target = ctx.fresh(), ctx.fresh()
@@ -275,7 +347,8 @@ def state_dict(ctx):
     target.load_state_dict(state)
     differ = [k for k, v in target.state_dict().items() if not np.array_equal(v, state[k])]
     source.eval(), target.eval()
-    out_diff = _max_diff(source(ctx.x.copy()), target(ctx.x.copy()))
+    state = mrandom.get_rng_state()
+    out_diff = _max_diff(_replay(state, source, ctx.x.copy()), _replay(state, target, ctx.x.copy()))
     if differ or out_diff > 0:
         return CheckResult("state_dict round trip", False,
                            f"after load_state_dict, {', '.join(differ) or 'the output'} differ "
@@ -284,6 +357,7 @@ def state_dict(ctx):
                        f"{len(state)} entries loaded into a changed copy give the same output")
 
 
+@_label("batch independence")
 def batch_independence(ctx):
     """Changing the other samples leaves sample 0's output unchanged (eval mode; train mode unless declared)."""
     name = "batch independence"
@@ -315,6 +389,7 @@ def batch_independence(ctx):
     return CheckResult(name, True, message)
 
 
+@_label("train/eval")
 def train_eval(ctx):
     """Whether train and eval outputs differ; eval is deterministic and changes no state."""
     state = mrandom.get_rng_state()
