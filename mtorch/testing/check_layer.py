@@ -145,8 +145,13 @@ def check_layer(layer, x=None, input_shape=None, *, expected_output_shape=None, 
         source = "given"
     other_x64 = rng.standard_normal(x64.shape)
     given = np.asarray(x) if x is not None else None
-    dtype = layer._param_dtype() or (given.dtype if given is not None and
-                                     np.issubdtype(given.dtype, np.floating) else np.dtype(np.float32))
+    first = next(layer.parameters(), None)
+    if first is not None:
+        dtype = first.dtype
+    elif given is not None and np.issubdtype(given.dtype, np.floating):
+        dtype = given.dtype
+    else:
+        dtype = np.dtype(np.float32)
     ctx = _Context(layer, x64, other_x64, dtype, _batch_axis(layer) if batch_axis is None else batch_axis,
                    seed, expected_output_shape=expected_output_shape, eps=eps, atol=atol, rtol=rtol,
                    max_entries=max_entries, lr=lr)
