@@ -63,11 +63,18 @@ def _cases(rng):
         ("bce_soft", BCELoss, {}, probs, rng.random((3, 4))),
         ("bce_logits", BCEWithLogitsLoss, {}, 3 * x, bits),
         ("bce_logits_soft", BCEWithLogitsLoss, {}, 3 * x, rng.random((3, 4))),
+        ("bce_weight", BCELoss, {"weight": rng.uniform(0.2, 2.0, 4)}, probs, rng.random((3, 4))),
+        ("bce_logits_weights", BCEWithLogitsLoss, {"weight": rng.uniform(0.2, 2.0, (3, 1)),
+                                                   "pos_weight": rng.uniform(0.2, 3.0, 4)}, 3 * x, bits),
+        ("bce_logits_pos_weight_soft", BCEWithLogitsLoss, {"pos_weight": rng.uniform(0.2, 3.0, 4)},
+         3 * x, rng.random((3, 4))),
         ("margin_p1", MultiMarginLoss, {}, logits, labels),
         ("margin_p2", MultiMarginLoss, {"p": 2}, logits, labels),
         ("margin_p1_m0.5", MultiMarginLoss, {"margin": 0.5}, logits, labels),
         ("margin_p2_m2", MultiMarginLoss, {"p": 2, "margin": 2.0}, logits, labels),
         ("margin_unbatched", MultiMarginLoss, {}, logits[1], np.int64(0)),
+        ("margin_p1_weight", MultiMarginLoss, {"weight": weight}, logits, labels),
+        ("margin_p2_weight", MultiMarginLoss, {"p": 2, "weight": weight}, logits, labels),
     ]
 
 
@@ -246,6 +253,17 @@ def test_bce_with_logits_values_by_hand(rng):
     assert BCEWithLogitsLoss()(z, t).value == pytest.approx(BCELoss()(sig, t).value, rel=1e-12)
 
 
+def test_binary_weights_by_hand():
+    x, y = np.array([[0.0, 2.0]]), np.array([[1.0, 0.0]])
+    loss = BCEWithLogitsLoss(reduction="none", weight=[3.0, 0.5], pos_weight=[4.0, 10.0])(x, y)
+    # positive term -log sigmoid(0) = log 2 weighted 3 * 4; negative term log(1 + e^2) weighted 0.5
+    np.testing.assert_allclose(loss.value, [[12 * math.log(2), 0.5 * math.log(1 + math.e ** 2)]])
+    np.testing.assert_allclose(loss.grad, [[3 * 4 * (0.5 - 1), 0.5 / (1 + math.exp(-2))]])
+    probs = BCELoss(reduction="none", weight=[[2.0], [0.5]])(np.array([[0.8], [0.4]]), np.array([[1.0], [0.0]]))
+    np.testing.assert_allclose(probs.value, [[-2 * math.log(0.8)], [-0.5 * math.log(0.6)]])
+    np.testing.assert_allclose(probs.grad, [[2 * -0.2 / 0.16], [0.5 * 0.4 / 0.24]])
+
+
 def test_multi_margin_values_by_hand():
     x, y = np.array([[0.5, 0.0, 2.0], [3.0, 0.0, 2.5]]), np.array([0, 0])
     hinge = MultiMarginLoss(reduction="none")(x, y)
@@ -257,6 +275,11 @@ def test_multi_margin_values_by_hand():
     np.testing.assert_allclose(squared.grad, [[-6 / 3, 1 / 3, 5 / 3], [-1 / 3, 0.0, 1 / 3]])
     wide = MultiMarginLoss(reduction="none", margin=4.0)(x, y)
     np.testing.assert_allclose(wide.value, [(3.5 + 5.5) / 3, (1.0 + 3.5) / 3])
+    # a class weight scales the whole term of a sample whose target is that class
+    weighted = MultiMarginLoss(weight=[2.0, 1.0, 1.0])(x, np.array([0, 1]))
+    # row 1 with target 1: h = [1 - 0 + 3, -, 1 - 0 + 2.5] = [4, -, 3.5]
+    assert weighted.value == pytest.approx((2 * 3.0 / 3 + 7.5 / 3) / 2)
+    np.testing.assert_allclose(weighted.grad, [[-2 / 3, 1 / 3, 1 / 3], [1 / 6, -1 / 3, 1 / 6]])
 
 
 # ------------------------------------------------------------- extreme logits
@@ -359,6 +382,15 @@ def test_bad_class_weights_and_ignore_index():
         NLLLoss(ignore_index=0)(np.zeros((2, 3)), np.array([0, -100]))
 
 
+def test_binary_weights_must_broadcast():
+    with pytest.raises(ShapeError, match=r"BCELoss: weight of shape \(3,\) does not broadcast to the input's shape \(2, 4\)"):
+        BCELoss(weight=np.ones(3))(np.full((2, 4), 0.5), np.ones((2, 4)))
+    with pytest.raises(ShapeError, match=r"BCEWithLogitsLoss: pos_weight of shape \(2, 4, 1\)"):
+        BCEWithLogitsLoss(pos_weight=np.ones((2, 4, 1)))(np.zeros((2, 4)), np.ones((2, 4)))
+    with pytest.raises(ShapeError, match="MultiMarginLoss: weight has 2 entries"):
+        MultiMarginLoss(weight=[1, 2])(np.zeros((2, 3)), np.array([0, 1]))
+
+
 def test_bad_input_rank():
     with pytest.raises(ValueError, match="CrossEntropyLoss: expected input of shape"):
         CrossEntropyLoss()(np.float64(1.0), np.int64(0))
@@ -411,7 +443,7 @@ def test_matches_torch(name, reduction):
     ours = cls(reduction=reduction, **kwargs)(x, t)
     xt = torch.tensor(x, requires_grad=True)
     target = torch.tensor(t) if np.asarray(t).dtype.kind == "f" else torch.tensor(np.asarray(t), dtype=torch.long)
-    kwargs = {k: torch.tensor(v) if k == "weight" else v for k, v in kwargs.items()}
+    kwargs = {k: torch.tensor(v) if k in ("weight", "pos_weight") else v for k, v in kwargs.items()}
     theirs = getattr(torch.nn, cls.__name__)(reduction=reduction, **kwargs)(xt, target)
     theirs.sum().backward()
     np.testing.assert_allclose(ours.value, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)

@@ -101,6 +101,22 @@ class Loss:
             raise TypeError(f"{type(self).__name__}: target must be a numeric array, got dtype {t.dtype}")
         return t.astype(x.dtype, copy=False)
 
+    def _class_weight(self, weight):
+        """The constructor's per-class ``weight`` as a float64 ``(C,)`` array (None stays None)."""
+        if weight is None:
+            return None
+        weight = np.array(weight, dtype=np.float64)
+        if weight.ndim != 1:
+            raise ShapeError(f"{type(self).__name__}: weight must be 1-D (one per class), "
+                             f"got shape {weight.shape}")
+        return weight
+
+    def _check_class_count(self, x, class_axis):
+        """``ShapeError`` unless ``self.weight`` (if any) has one entry per class of ``x``."""
+        if self.weight is not None and self.weight.size != x.shape[class_axis]:
+            raise ShapeError(f"{type(self).__name__}: weight has {self.weight.size} entries but the "
+                             f"input of shape {x.shape} has {x.shape[class_axis]} classes")
+
     def _class_indices(self, x, target, class_axis, alternative="", ignore_index=None):
         """Validate class-index targets for input ``x`` with classes along ``class_axis``.
 

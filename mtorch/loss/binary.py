@@ -3,31 +3,64 @@
 For a predicted probability ``p`` of the positive class and a target
 ``y`` in [0, 1] (0/1 labels or soft labels), element by element::
 
-    loss = -(y log p + (1 - y) log(1 - p))
+    loss = -w (y log p + (1 - y) log(1 - p))
 
-``reduction='mean'`` divides by the number of elements.
+with an optional ``weight`` ``w`` that broadcasts to the input (1 by default).
+``reduction='mean'`` divides by the number of elements (not by the weights).
 
 Shape: input any shape, target the same shape; the gradient has the input's
 shape and float dtype.
 """
 import numpy as np
 
+from ..errors import ShapeError
 from .base import Loss
 
 # PyTorch keeps BCELoss's gradient denominator above this: 1e-12 stored as a float32.
 _MIN_DENOMINATOR = float(np.float32(1e-12))
 
 
-class BCELoss(Loss):
+class _BinaryLoss(Loss):
+    """Shared by both: an optional ``weight`` broadcasting to the input."""
+
+    def __init__(self, backward_func=None, reduction="mean", weight=None):
+        super().__init__(backward_func, reduction)
+        self.weight = None if weight is None else np.array(weight, dtype=np.float64)
+
+    def _broadcast(self, name, array, x):
+        """``array`` in ``x``'s dtype, or ``ShapeError`` if it does not broadcast to ``x``'s shape."""
+        try:
+            fits = np.broadcast_shapes(array.shape, x.shape) == x.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"{type(self).__name__}: {name} of shape {array.shape} does not "
+                             f"broadcast to the input's shape {x.shape}")
+        return array.astype(x.dtype)
+
+    def _weighted(self, x, losses, grad):
+        if self.weight is None:
+            return self._reduce(losses, grad)
+        w = self._broadcast("weight", self.weight, x)
+        return self._reduce(losses * w, grad * w)
+
+    def extra_repr(self):
+        return "" if self.weight is None else f"weight={self.weight.tolist()}"
+
+
+class BCELoss(_BinaryLoss):
     """Binary cross-entropy on probabilities ``x`` in [0, 1] (e.g. a Sigmoid's output).
 
     As in PyTorch, each log is clamped at -100 so ``x = 0`` or ``x = 1``
     gives a finite loss, and the gradient's denominator is kept >= 1e-12::
 
-        loss = -(y max(log x, -100) + (1 - y) max(log(1 - x), -100))
-        dloss/dx = (x - y) / max(x (1 - x), 1e-12)
+        loss = -w (y max(log x, -100) + (1 - y) max(log(1 - x), -100))
+        dloss/dx = w (x - y) / max(x (1 - x), 1e-12)
 
     Prefer ``BCEWithLogitsLoss`` on the logits: it is exact where this clamps.
+
+    Args:
+        weight: optional weight per element, broadcasting to the input.
 
     Raises:
         ValueError: when an input value is outside [0, 1] (or NaN).
@@ -49,18 +82,27 @@ class BCELoss(Loss):
             log_x = np.maximum(np.log(x), -100)
             log_1mx = np.maximum(np.log1p(-x), -100)
         losses = -(y * log_x + (1 - y) * log_1mx)
-        return self._reduce(losses, (x - y) / np.maximum(x * (1 - x), _MIN_DENOMINATOR))
+        return self._weighted(x, losses, (x - y) / np.maximum(x * (1 - x), _MIN_DENOMINATOR))
 
 
-class BCEWithLogitsLoss(Loss):
-    """Binary cross-entropy on logits ``x``, with ``p = sigmoid(x)`` folded in::
+class BCEWithLogitsLoss(_BinaryLoss):
+    """Binary cross-entropy on logits ``x``, with ``p = sigmoid(x)`` folded in.
 
-        loss = -(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))
-             = max(x, 0) - x y + log(1 + exp(-|x|))
-        dloss/dx = sigmoid(x) - y
+    With ``softplus(z) = log(1 + e^z) = max(z, 0) + log(1 + e^-|z|)``, so that
+    ``-log sigmoid(x) = softplus(-x)`` and ``-log(1 - sigmoid(x)) = softplus(x)``::
 
-    The second form never exponentiates a positive number, so any logit
-    (+-1000) gives a finite, exact loss; ``sigmoid`` is computed the same way.
+        loss = w (pw y softplus(-x) + (1 - y) softplus(x))
+             = w ((1 - y) x + (1 + (pw - 1) y) softplus(-x))
+        dloss/dx = w ((1 + (pw - 1) y) sigmoid(x) - pw y)      (= w (sigmoid(x) - y) for pw = 1)
+
+    ``pw`` is ``pos_weight``: > 1 counts positives more (recall), < 1 less.
+    ``softplus`` never exponentiates a positive number, so any logit (+-1000)
+    gives a finite, exact loss; ``sigmoid`` is computed the same way.
+
+    Args:
+        weight: optional weight per element, broadcasting to the input.
+        pos_weight: optional weight of the positive term, broadcasting to the input
+            (e.g. ``(C,)`` for C independent labels per sample).
 
     Example:
         >>> loss = BCEWithLogitsLoss()(np.array([0.0, 2.0]), np.array([1.0, 0.0]))
@@ -68,10 +110,24 @@ class BCEWithLogitsLoss(Loss):
         1.4100375...
     """
 
+    def __init__(self, backward_func=None, reduction="mean", weight=None, pos_weight=None):
+        super().__init__(backward_func, reduction, weight)
+        self.pos_weight = None if pos_weight is None else np.array(pos_weight, dtype=np.float64)
+
     def forward(self, input, target):
         x = self._float_input(input)
         y = self._same_shape_target(x, target)
         e = np.exp(-np.abs(x))
-        losses = np.maximum(x, 0) - x * y + np.log1p(e)
+        softplus_neg = np.maximum(-x, 0) + np.log1p(e)
         sigmoid = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        return self._reduce(losses, sigmoid - y)
+        if self.pos_weight is None:
+            return self._weighted(x, (1 - y) * x + softplus_neg, sigmoid - y)
+        pw_y = self._broadcast("pos_weight", self.pos_weight, x) * y
+        scale = 1 + pw_y - y
+        return self._weighted(x, (1 - y) * x + scale * softplus_neg, scale * sigmoid - pw_y)
+
+    def extra_repr(self):
+        extra = [super().extra_repr()] if self.weight is not None else []
+        if self.pos_weight is not None:
+            extra.append(f"pos_weight={self.pos_weight.tolist()}")
+        return ", ".join(extra)

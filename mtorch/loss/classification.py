@@ -30,21 +30,14 @@ class _ClassLoss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", weight=None, ignore_index=-100):
         super().__init__(backward_func, reduction)
-        if weight is not None:
-            weight = np.array(weight, dtype=np.float64)
-            if weight.ndim != 1:
-                raise ShapeError(f"{type(self).__name__}: weight must be 1-D (one per class), "
-                                 f"got shape {weight.shape}")
-        self.weight, self.ignore_index = weight, int(ignore_index)
+        self.weight, self.ignore_index = self._class_weight(weight), int(ignore_index)
 
     def _class_axis(self, x):
         if x.ndim == 0:
             raise ShapeError(f"{type(self).__name__}: expected input of shape (N, C), (N, C, d1, ...) "
                              f"or (C,), got a scalar")
         axis = 1 if x.ndim > 1 else 0
-        if self.weight is not None and self.weight.size != x.shape[axis]:
-            raise ShapeError(f"{type(self).__name__}: weight has {self.weight.size} entries but the "
-                             f"input of shape {x.shape} has {x.shape[axis]} classes")
+        self._check_class_count(x, axis)
         return axis
 
     def _class_weights(self, x, axis):

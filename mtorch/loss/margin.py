@@ -10,15 +10,18 @@ class MultiMarginLoss(Loss):
     Every wrong class ``i`` whose score comes within ``margin`` of the
     target's score pays ``h_i = margin - x_y + x_i``; per sample::
 
-        loss = sum_{i != y} max(0, h_i)^p / C
-        dloss/dx_i = [h_i > 0] * p * h_i^(p-1) / C      for i != y
+        loss = w_y sum_{i != y} max(0, h_i)^p / C
+        dloss/dx_i = w_y [h_i > 0] p h_i^(p-1) / C      for i != y
         dloss/dx_y = -sum_{i != y} dloss/dx_i
 
-    ``reduction='mean'`` divides by the number of samples N.
+    ``w_y`` is the target class's ``weight`` (1 without weights; as in
+    PyTorch it scales the whole term). ``reduction='mean'`` divides by the
+    number of samples N.
 
     Args:
         p: 1 (hinge, default) or 2 (squared hinge).
         margin: the score gap the target class should keep (default 1.0).
+        weight: optional ``(C,)`` weight per class.
 
     Shape:
         input ``(N, C)`` or ``(C,)`` scores; target class indices ``(N,)`` or ``()``;
@@ -30,11 +33,11 @@ class MultiMarginLoss(Loss):
         1.0
     """
 
-    def __init__(self, backward_func=None, reduction="mean", p=1, margin=1.0):
+    def __init__(self, backward_func=None, reduction="mean", p=1, margin=1.0, weight=None):
         super().__init__(backward_func, reduction)
         if p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p}")
-        self.p, self.margin = int(p), float(margin)
+        self.p, self.margin, self.weight = int(p), float(margin), self._class_weight(weight)
 
     def forward(self, input, target):
         x = self._float_input(input)
@@ -42,6 +45,7 @@ class MultiMarginLoss(Loss):
             raise ValueError(f"MultiMarginLoss: expected input of shape (N, C) or (C,), got {x.shape}")
         axis = x.ndim - 1
         n_classes = x.shape[axis]
+        self._check_class_count(x, axis)
         y, _ = self._class_indices(x, target, axis)
         h = self.margin - np.take_along_axis(x, y, axis) + x
         active = h > 0
@@ -52,7 +56,11 @@ class MultiMarginLoss(Loss):
         else:
             losses, grad = (h * h).sum(axis=axis) / n_classes, 2 * h / n_classes
         np.put_along_axis(grad, y, -grad.sum(axis=axis, keepdims=True), axis)
+        if self.weight is not None:
+            w_y = self.weight.astype(x.dtype)[y]
+            losses, grad = losses * w_y.squeeze(axis), grad * w_y
         return self._reduce(losses, grad)
 
     def extra_repr(self):
-        return f"p={self.p}, margin={self.margin}"
+        weight = "" if self.weight is None else f", weight={self.weight.tolist()}"
+        return f"p={self.p}, margin={self.margin}{weight}"
