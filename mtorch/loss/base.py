@@ -112,7 +112,8 @@ class Loss:
         return weight
 
     def _check_class_count(self, x, class_axis):
-        """``ShapeError`` unless ``self.weight`` (if any) has one entry per class of ``x``."""
+        """For losses with a per-class ``self.weight``: ``ShapeError`` unless it (if given)
+        has one entry per class of ``x``."""
         if self.weight is not None and self.weight.size != x.shape[class_axis]:
             raise ShapeError(f"{type(self).__name__}: weight has {self.weight.size} entries but the "
                              f"input of shape {x.shape} has {x.shape[class_axis]} classes")

@@ -1,6 +1,7 @@
 """Multi-class hinge loss (the loss of a linear SVM trained by gradient descent)."""
 import numpy as np
 
+from ..errors import ShapeError
 from .base import Loss
 
 
@@ -42,7 +43,7 @@ class MultiMarginLoss(Loss):
     def forward(self, input, target):
         x = self._float_input(input)
         if x.ndim not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: expected input of shape (N, C) or (C,), got {x.shape}")
+            raise ShapeError(f"MultiMarginLoss: expected input of shape (N, C) or (C,), got {x.shape}")
         axis = x.ndim - 1
         n_classes = x.shape[axis]
         self._check_class_count(x, axis)
