@@ -5,6 +5,7 @@ import inspect
 import io
 import pathlib
 import re
+import runpy
 
 import numpy as np
 import pytest
@@ -296,3 +297,12 @@ def test_a_network_of_built_in_layers_passes():
     net = Sequential([layers.Linear(6, 5), layers.ReLU(), layers.Dropout(0.2), layers.Linear(5, 3),
                       layers.LogSoftmax()])
     assert_layer_ok(mtorch.Module(net))
+
+
+def test_the_example_shows_one_layer_passing_and_one_failing(capsys):
+    runpy.run_path(str(TUTORIAL.parent.parent / "examples" / "custom_layer.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "Affine: all checks passed" in out
+    assert "AffineMeanBias: FAILED: gradient of bias" in out
+    assert "\u2717 gradient of bias" in out and "a factor of the batch size N=4" in out
+    assert float(out.rsplit("training accuracy", 1)[1]) > 0.95

@@ -347,8 +347,8 @@ def state_dict(ctx):
     target.load_state_dict(state)
     differ = [k for k, v in target.state_dict().items() if not np.array_equal(v, state[k])]
     source.eval(), target.eval()
-    state = mrandom.get_rng_state()
-    out_diff = _max_diff(_replay(state, source, ctx.x.copy()), _replay(state, target, ctx.x.copy()))
+    rng_state = mrandom.get_rng_state()
+    out_diff = _max_diff(_replay(rng_state, source, ctx.x.copy()), _replay(rng_state, target, ctx.x.copy()))
     if differ or out_diff > 0:
         return CheckResult("state_dict round trip", False,
                            f"after load_state_dict, {', '.join(differ) or 'the output'} differ "
