@@ -1,7 +1,7 @@
 """mtorch: a deep-learning framework in plain numpy where every layer writes its own backward pass.
 
 The core names are here (``Layer``, ``Parameter``, ``Sequential``, ``Module``,
-``gradcheck``, ``manual_seed``); the families live in submodules, imported
+``gradcheck``, ``manual_seed``, ``save``, ``load``); the families live in submodules, imported
 on first use: ``mtorch.layers``, ``mtorch.loss``, ``mtorch.optim``,
 ``mtorch.data``, ``mtorch.datasets``, ``mtorch.init``, ``mtorch.testing``,
 ``mtorch.plot``.
@@ -9,13 +9,14 @@ on first use: ``mtorch.layers``, ``mtorch.loss``, ``mtorch.optim``,
 import importlib
 
 from . import layers
-from .errors import BackwardBeforeForwardError, GradcheckError, ShapeError, StateDictError
+from .errors import BackwardBeforeForwardError, CheckpointError, GradcheckError, ShapeError, StateDictError
 from .gradcheck import gradcheck
 from .layer import Layer
 from .module import Module
 from .parameter import Parameter
 from .random import manual_seed
 from .sequential import Sequential
+from .serialization import load, save
 
 __version__ = "0.1.0"
 

@@ -18,6 +18,10 @@ class StateDictError(ValueError):
     """``load_state_dict`` was given missing, unexpected or mis-shaped entries."""
 
 
+class CheckpointError(ValueError):
+    """``mtorch.load`` was given a file that is not a complete mtorch checkpoint, or holds pickles."""
+
+
 class GradcheckError(AssertionError):
     """An analytic gradient disagrees with finite differences (see ``mtorch.gradcheck``)."""
 

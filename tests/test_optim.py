@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 
-import mtorch
 from mtorch import Parameter, Sequential
 from mtorch.errors import ShapeError, StateDictError
 from mtorch.layers import Linear, ReLU
