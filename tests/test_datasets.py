@@ -252,6 +252,21 @@ def test_indexing_applies_the_transform_per_batch(tmp_path, rng):
     assert data.images.dtype == np.uint8
 
 
+def test_dataloader_gathers_batches_with_get_batch(tmp_path, rng, monkeypatch):
+    images, labels, _ = _fake_mnist(tmp_path / "mnist", 10, rng)
+    data = MNIST(root=tmp_path, download=False)
+    assert isinstance(data, mtorch.data.Dataset)
+    calls = []
+    monkeypatch.setattr(MNIST, "get_batch", lambda self, indices: calls.append(indices) or self[indices])
+    batches = list(mtorch.data.DataLoader(data, batch_size=4))
+    assert [len(y) for _, y in batches] == [4, 4, 2] and len(calls) == 3
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]), images)
+    np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), labels)
+    x, _ = batches[0]
+    x[:] = 0
+    assert data.images[:4].any() and x.dtype == np.uint8
+
+
 # ------------------------------------------------------------ transform
 def test_normalize_values_and_shapes():
     t = MNIST.standard_transform()
@@ -297,10 +312,9 @@ def test_short_training_run_on_real_mnist_beats_85_percent():
     train, test = MNIST(root, transform=transform), MNIST(root, train=False, transform=transform)
     net = mtorch.Sequential([layers.Linear(784, 64), layers.ReLU(), layers.Linear(64, 10)])
     loss_func = mtorch.loss.CrossEntropyLoss(backward_func=net.backward)
-    order = mtorch.random.generator().permutation(len(train))[:10000]
+    subset = mtorch.data.TensorDataset(*train[mtorch.random.generator().permutation(len(train))[:10000]])
     for epoch in range(2):
-        for start in range(0, len(order), 50):
-            x, y = train[order[start:start + 50]]
+        for x, y in mtorch.data.DataLoader(subset, batch_size=50, shuffle=True):
             loss_func(net(x), y).backward()
             net.step(0.1)
     x, y = test[np.arange(2000)]

@@ -11,6 +11,7 @@ against the checksums below before they are used.
 """
 import numpy as np
 
+from ..data.dataset import Dataset
 from .download import DownloadError, download as download_file
 from .idx import read_idx
 from .paths import ENV_VAR, data_root
@@ -24,7 +25,7 @@ class DatasetNotFoundError(FileNotFoundError):
     """A dataset's files are missing and could not be downloaded; says which and where to put them."""
 
 
-class _IDXImageDataset:
+class _IDXImageDataset(Dataset):
     """Shared by MNIST and Fashion-MNIST: find or fetch the files, read them, serve batches.
 
     Subclasses set ``folder`` (below the root), ``mirrors`` (base URLs, tried in
@@ -93,6 +94,11 @@ class _IDXImageDataset:
         images = self.images[index]
         return (images if self.transform is None else self.transform(images)), self.labels[index]
 
+    def get_batch(self, indices):
+        """The batch at ``indices`` (int array) in one gather: the transform runs once on the
+        uint8 batch, so only this batch is ever converted to float32. ``DataLoader`` calls it."""
+        return self[indices]
+
     def __repr__(self):
         split = "train" if self.train else "test"
         return (f"{type(self).__name__}(split={split!r}, samples={len(self)}, "
@@ -117,9 +123,13 @@ class MNIST(_IDXImageDataset):
         class_names: ``("0", ..., "9")``.
         mean, std: the training pixels' mean and standard deviation on the [0, 1] scale.
 
+    A ``Dataset`` with the batch protocol: ``DataLoader`` gathers each batch with
+    ``get_batch(indices)``, converting only that batch to float32.
+
     Example:
         >>> train = MNIST(transform=MNIST.standard_transform(flatten=True))
         >>> x, y = train[np.arange(128)]      # float32 (128, 784), int64 (128,)
+        >>> loader = DataLoader(train, batch_size=128, shuffle=True)
     """
 
     folder = "mnist"
