@@ -140,3 +140,13 @@ def test_hooks_are_called_with_the_layer_itself(method, rng):
     net(rng.standard_normal((2, 3)))
     net.backward(rng.standard_normal((2, 2)))
     assert layer_seen == [net[0]]
+
+
+@pytest.mark.parametrize("entry", ["bound method", "layer"])
+def test_loss_backward_fires_the_models_own_backward_hooks(entry, rng):
+    module = Module(_net())
+    calls = []
+    module.register_backward_hook(lambda layer, grad_in, grad_out: calls.append(grad_in.shape))
+    loss_func = mtorch.loss.MSELoss(backward_func=module.backward if entry == "bound method" else module)
+    grad_x = loss_func(module(rng.standard_normal((2, 3))), np.zeros((2, 2))).backward()
+    assert calls == [(2, 3)] and grad_x.shape == (2, 3)

@@ -38,12 +38,21 @@ class LossResult:
         return f"LossResult(value={self.value})"
 
 
+def _backward_entry(func):
+    """A Layer, or a Layer's bound ``backward``, becomes its ``run_backward`` so its backward hooks fire too."""
+    owner = getattr(func, "__self__", None)
+    if getattr(func, "__name__", "") == "backward" and hasattr(owner, "run_backward"):
+        return owner.run_backward
+    return getattr(func, "run_backward", None) or getattr(func, "backward", func)
+
+
 class Loss:
     """Base class: subclasses implement ``forward(input, target) -> (value, grad)``.
 
     Args:
         backward_func: called with ``dL/d(input)`` by ``result.backward()``;
-            a function such as ``module.backward``, or a Layer (its ``backward`` is used).
+            a function such as ``module.backward``, or a Layer; a Layer (or its
+            bound ``backward``) is called through ``run_backward`` so its backward hooks fire.
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``, as in PyTorch.
     """
 
@@ -54,7 +63,7 @@ class Loss:
         if backward_func is not None and not callable(backward_func) and not hasattr(backward_func, "backward"):
             raise TypeError(f"{type(self).__name__}: backward_func must be callable or a Layer, "
                             f"got {type(backward_func).__name__}")
-        self.backward_func = getattr(backward_func, "backward", backward_func)
+        self.backward_func = _backward_entry(backward_func)
         self.reduction = reduction
 
     def __call__(self, input, target):
