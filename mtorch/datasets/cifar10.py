@@ -19,6 +19,7 @@ import tarfile
 
 import numpy as np
 
+from ..data.dataset import Dataset
 from .download import ChecksumError, DownloadError, download, verify_file
 from .mnist import DatasetNotFoundError
 from .paths import ENV_VAR, data_root
@@ -98,7 +99,7 @@ def extract_cifar10(archive, root):
         raise ValueError(f"{archive}: the archive lacks {missing}; not the CIFAR-10 binary version")
 
 
-class CIFAR10:
+class CIFAR10(Dataset):
     """The CIFAR-10 images (binary version): 50,000 for training, 10,000 for testing.
 
     Args:
@@ -174,6 +175,10 @@ class CIFAR10:
         """``(transform(images[index]), labels[index])``; ``index`` may be an int, a slice or an index array."""
         images = self.images[index]
         return (images if self.transform is None else self.transform(images)), self.labels[index]
+
+    def get_batch(self, indices):
+        """A whole batch at once, transform included (``DataLoader`` uses it); ``indices`` an int array."""
+        return self[indices]
 
     def __repr__(self):
         split = "train" if self.train else "test"

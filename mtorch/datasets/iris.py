@@ -11,6 +11,7 @@ is one flower's four measurements followed by its class index::
 """
 import numpy as np
 
+from ..data.dataset import Dataset
 from .mnist import DatasetNotFoundError
 from .paths import ENV_VAR, data_root
 
@@ -72,7 +73,7 @@ def read_iris_csv(path):
     return features, labels, class_names
 
 
-class Iris:
+class Iris(Dataset):
     """The Iris data set: 150 samples of 4 features, 3 classes (50 each).
 
     Args:
@@ -86,7 +87,8 @@ class Iris:
         class_names: from the file's header, ``("setosa", "versicolor", "virginica")``.
         path: the file that was read.
 
-    ``dataset[i]`` is ``(features[i], labels[i])``; ``i`` may be an index array.
+    ``dataset[i]`` is ``(features[i], labels[i])``; ``get_batch(indices)``
+    gathers a whole batch at once (``DataLoader`` uses it).
 
     Example:
         >>> iris = Iris()
@@ -110,6 +112,10 @@ class Iris:
 
     def __getitem__(self, index):
         return self.features[index], self.labels[index]
+
+    def get_batch(self, indices):
+        """``(features[indices], labels[indices])`` for an int array ``indices``."""
+        return self.features[indices], self.labels[indices]
 
     def __repr__(self):
         return f"Iris(samples={len(self)}, features={len(self.feature_names)}, classes={len(self.class_names)})"
