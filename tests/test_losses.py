@@ -275,6 +275,9 @@ def test_multi_margin_values_by_hand():
     np.testing.assert_allclose(squared.grad, [[-6 / 3, 1 / 3, 5 / 3], [-1 / 3, 0.0, 1 / 3]])
     wide = MultiMarginLoss(reduction="none", margin=4.0)(x, y)
     np.testing.assert_allclose(wide.value, [(3.5 + 5.5) / 3, (1.0 + 3.5) / 3])
+    # exactly at the margin (h = 0) a class is inactive, as in PyTorch
+    kink = MultiMarginLoss(p=1)(np.array([[1.0, 0.0, 0.0]]), np.array([0]))
+    assert kink.value == 0.0 and not kink.grad.any()
     # a class weight scales the whole term of a sample whose target is that class
     weighted = MultiMarginLoss(weight=[2.0, 1.0, 1.0])(x, np.array([0, 1]))
     # row 1 with target 1: h = [1 - 0 + 3, -, 1 - 0 + 2.5] = [4, -, 3.5]
