@@ -72,11 +72,13 @@ class Adam(Optimizer):
         v += work
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        # lr / c1 * m / (sqrt(v) / c2 + eps)  ==  (lr * c2 / c1) * m / (sqrt(v) + eps * c2),
+        # with c1 = 1 - beta1**t and c2 = sqrt(1 - beta2**t): one pass over the array fewer
+        c2 = math.sqrt(1 - beta2 ** t)
         np.sqrt(v, out=work)
-        work /= math.sqrt(1 - beta2 ** t)
-        work += eps
+        work += eps * c2
         np.divide(m, work, out=work)
-        work *= lr / (1 - beta1 ** t)
+        work *= lr * c2 / (1 - beta1 ** t)
         p.data -= work
 
 
