@@ -188,6 +188,13 @@ def test_module_and_generator_inputs_are_accepted():
         assert [p for g in opt.param_groups for p in g["params"]] == list(net.parameters())
 
 
+def test_a_shared_parameter_is_optimized_once():
+    net = Sequential(Linear(3, 3), ReLU(), Linear(3, 3))
+    net[2].weight = net[0].weight
+    opt = SGD(net, lr=0.1, momentum=0.5)
+    assert len(opt.param_groups[0]["params"]) == 3
+
+
 def test_parameters_without_gradient_are_skipped(rng):
     a, b = Parameter(rng.normal(size=3)), Parameter(rng.normal(size=3))
     b0 = b.data.copy()

@@ -26,7 +26,8 @@ def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
         max_norm: the largest allowed total norm (>= 0).
         norm_type: the p of the p-norm (> 0), or ``math.inf`` (default 2).
         error_if_nonfinite: raise ``RuntimeError`` when the total norm is
-            nan or inf, instead of scaling the gradients by it.
+            nan or inf; otherwise such gradients are returned unchanged
+            (PyTorch would scale them to nan or 0) and the norm tells.
 
     Returns:
         float: the total norm of the gradients before clipping.
