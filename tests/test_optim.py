@@ -351,6 +351,7 @@ def test_clip_grad_norm_accepts_a_layer_and_validates(rng):
     p.grad = np.array([np.inf], np.float32)
     with pytest.raises(RuntimeError, match="inf"):
         clip_grad_norm([p], 1.0, error_if_nonfinite=True)
+    assert clip_grad_norm([p], 1.0) == math.inf and p.grad[0] == np.inf
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.5, math.inf])
