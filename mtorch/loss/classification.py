@@ -5,11 +5,13 @@ Classes lie along axis 1 of the input, as in PyTorch: ``(N, C)``, or
 or ``(C,)`` for one unbatched sample. Class-index targets drop that axis:
 ``(N,)``, ``(N, d1, d2, ...)`` or ``()``.
 
-Both losses are ``-sum_c a_c s_c`` per sample for scores ``s`` (log-probabilities)
-and a coefficient per class ``a``: the target's one-hot row times the class
-weight ``w_y``, zero for an ignored sample (``y == ignore_index``).
-With class indices, ``reduction='mean'`` divides by ``sum_n w_{y_n}`` over
-the samples not ignored (the number of them when there are no weights).
+Both losses are ``-sum_c a_c s_c`` per sample, for log-probabilities ``s``
+and a coefficient per class ``a``: for a class-index target ``y``, its
+one-hot row times the class weight ``w_y`` (zero for an ignored sample,
+``y == ignore_index``); CrossEntropyLoss adds label smoothing to ``a`` or
+takes a probability target as ``a``. With class indices,
+``reduction='mean'`` divides by ``sum_n w_{y_n}`` over the samples not
+ignored (the number of them when there are no weights).
 """
 import numpy as np
 
