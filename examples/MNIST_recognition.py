@@ -1,0 +1,243 @@
+"""Recognise handwritten digits (MNIST) or clothes (Fashion-MNIST) with a network trained by hand-written backprop.
+
+    python examples/MNIST_recognition.py                      # MLP on MNIST: about 98.5% in 10 epochs
+    python examples/MNIST_recognition.py --dataset fashion    # the same network on Fashion-MNIST
+    python examples/MNIST_recognition.py --optimizer sgd --epochs 15
+    python examples/MNIST_recognition.py --resume runs/mnist_mlp.npz --epochs 15
+
+The data is read from ``--data-dir``, else ``$MTORCH_DATA_DIR``, else the
+repository's ``datasets/`` folder, and downloaded there if missing. Images stay
+uint8 in memory; each batch is scaled to float32 and normalised as it is drawn.
+
+Writes to ``--out`` (default ``runs/``), for ``<name> = <dataset>_<model>``:
+``<name>.npz`` (checkpoint after every epoch: weights, optimizer, schedule, history;
+``mtorch.load(path)["model"]`` is the state dict), and unless ``--no-plots``
+``<name>_curves.png``, ``<name>_misclassified.png`` and ``<name>_confusion.png``.
+The last line printed is ``test accuracy: <fraction>``.
+"""
+import argparse
+import math
+import os
+import time
+
+# One BLAS thread unless you say otherwise (set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS yourself):
+# a batch's matrices are small, so more threads gain little, and on a busy machine
+# they wait for each other and a step can take ten times longer.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # after the thread settings: numpy's BLAS reads them when it loads
+from tqdm import tqdm
+
+import mtorch
+from mtorch import Module, Sequential, layers
+from mtorch.data import DataLoader
+from mtorch.datasets import MNIST, FashionMNIST
+from mtorch.loss import CrossEntropyLoss
+from mtorch.optim import SGD, Adam
+from mtorch.optim.lr_scheduler import CosineAnnealingLR
+from mtorch.plot import plot_image_grid, plot_training_curves
+
+
+class DigitModule(Module):
+    """A multi-layer perceptron: 784 pixels -> 512 -> 256 -> 10 class scores (logits)."""
+
+    def __init__(self):
+        super().__init__(Sequential([
+            layers.Linear(784, 512), layers.ReLU(), layers.Dropout(0.2),
+            layers.Linear(512, 256), layers.ReLU(), layers.Dropout(0.2),
+            layers.Linear(256, 10),
+        ]))
+
+
+# Every model takes flattened images (N, 784) and returns logits (N, 10); a
+# convolutional one starts with layers.Reshape((1, 28, 28)) and is added here.
+MODELS = {"mlp": DigitModule}
+DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
+DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
+
+
+def main():
+    args = parse_args()
+    mtorch.manual_seed(args.seed)
+    dataset = DATASETS[args.dataset]
+    transform = dataset.standard_transform(flatten=True)     # uint8 (N, 28, 28) -> float32 (N, 784)
+    train_set = dataset(args.data_dir, train=True, transform=transform)
+    test_set = dataset(args.data_dir, train=False, transform=transform)
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+
+    module = MODELS[args.model]()
+    loss_func = CrossEntropyLoss(backward_func=module.backward)
+    if args.optimizer == "adam":
+        optimizer = Adam(module, lr=args.lr)
+    else:
+        optimizer = SGD(module, lr=args.lr, momentum=0.9, nesterov=True)
+    scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs * len(train_loader))   # stepped per batch
+
+    name = f"{args.dataset}_{args.model}"
+    checkpoint_path = os.path.join(args.out, f"{name}.npz")
+    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+    first_epoch = 0
+    if args.resume:
+        first_epoch, history = resume(args, module, optimizer, scheduler, len(train_loader))
+    print(f"{name}: {len(train_set)} training and {len(test_set)} test images; "
+          f"{sum(p.size for p in module.parameters()):,} parameters; {args.optimizer}, lr {args.lr:g}")
+
+    predictions = None
+    for epoch in range(first_epoch, args.epochs):
+        start = time.perf_counter()
+        module.train()
+        loss_sum = correct = seen = 0
+        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", leave=False)
+        for imgs, targets in bar:
+            logits = module(imgs)
+            loss = loss_func(logits, targets)
+            loss.backward()                    # module.backward(dL/dlogits): every layer stores p.grad
+            optimizer.step()                   # updates every Parameter from its grad
+            scheduler.step()
+            loss_sum += loss.value * len(targets)
+            correct += int((logits.argmax(axis=1) == targets).sum())
+            seen += len(targets)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
+        test_loss, predictions = evaluate(module, loss_func, test_set)
+        for key, value in (("train_loss", loss_sum / seen), ("train_acc", correct / seen),
+                           ("test_loss", test_loss), ("test_acc", np.mean(predictions == test_set.labels))):
+            history[key].append(float(value))
+        print(f"epoch {epoch + 1:2d}/{args.epochs}: train loss {history['train_loss'][-1]:.4f}, "
+              f"train acc {history['train_acc'][-1]:.4f}, test loss {test_loss:.4f}, "
+              f"test acc {history['test_acc'][-1]:.4f}, {time.perf_counter() - start:.1f} s")
+        save_checkpoint(checkpoint_path, args, epoch + 1, module, optimizer, scheduler, history)
+
+    if predictions is None:
+        _, predictions = evaluate(module, loss_func, test_set)
+    print(f"weights saved to {checkpoint_path}")
+    if not args.no_plots:
+        save_figures(os.path.join(args.out, name), history, test_set, predictions)
+    print(f"test accuracy: {np.mean(predictions == test_set.labels):.4f}")
+
+
+def evaluate(module, loss_func, dataset, batch_size=1000):
+    """Mean loss and the predicted class of every sample, in eval mode (no dropout)."""
+    module.eval()
+    loss_sum, predictions = 0.0, []
+    for imgs, targets in DataLoader(dataset, batch_size=batch_size):
+        logits = module(imgs)
+        loss_sum += loss_func(logits, targets).value * len(targets)
+        predictions.append(logits.argmax(axis=1))
+    module.train()
+    return loss_sum / len(dataset), np.concatenate(predictions)
+
+
+# ------------------------------------------------------------------ checkpoints
+def save_checkpoint(path, args, epochs_done, module, optimizer, scheduler, history):
+    os.makedirs(args.out, exist_ok=True)
+    mtorch.save({"model": module.state_dict(), "optimizer": optimizer.state_dict(),
+                 "scheduler": scheduler.state_dict(), "rng": mtorch.random.get_rng_state(),
+                 "epoch": epochs_done, "history": history,
+                 "config": {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer}},
+                path)
+
+
+def resume(args, module, optimizer, scheduler, batches_per_epoch):
+    """Load a checkpoint into the model, optimizer and schedule; returns ``(epochs done, history)``.
+
+    Training then goes on up to ``--epochs``. If that differs from the saved
+    run's, the cosine schedule is re-planned as if the run had been started with
+    the new ``--epochs``: ``lr = lr0 * (1 + cos(pi * step / total_steps)) / 2``.
+    """
+    checkpoint = mtorch.load(args.resume)
+    for key in ("model", "dataset", "optimizer"):
+        if checkpoint["config"][key] != getattr(args, key):
+            raise SystemExit(f"--resume {args.resume}: the checkpoint was trained with --{key} "
+                             f"{checkpoint['config'][key]}, not {getattr(args, key)}")
+    module.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    total_steps = args.epochs * batches_per_epoch
+    if scheduler.T_max != total_steps and scheduler.last_epoch < total_steps:
+        scheduler.T_max = total_steps
+        for group, lr0 in zip(optimizer.param_groups, scheduler.base_lrs):
+            group["lr"] = lr0 * (1 + math.cos(math.pi * scheduler.last_epoch / total_steps)) / 2
+    mtorch.random.set_rng_state(checkpoint["rng"])
+    print(f"resumed from {args.resume} after epoch {checkpoint['epoch']}")
+    return checkpoint["epoch"], checkpoint["history"]
+
+
+# ---------------------------------------------------------------------- figures
+def save_figures(prefix, history, test_set, predictions):
+    """Loss/accuracy curves, a grid of misclassified test images, and the confusion matrix."""
+    epochs = len(history["train_loss"])
+    if epochs:
+        plot_training_curves({"loss": {"train": history["train_loss"], "test": history["test_loss"]},
+                              "accuracy": {"train": history["train_acc"], "test": history["test_acc"]}},
+                             f"{prefix}_curves.png")
+    wrong = np.flatnonzero(predictions != test_set.labels)[:40]
+    if wrong.size:
+        fig = plot_image_grid(test_set.images[wrong], labels=test_set.labels[wrong],
+                              predictions=predictions[wrong], class_names=short_names(test_set), ncols=8)
+        fig.suptitle(f"{len(wrong)} of the {np.sum(predictions != test_set.labels)} misclassified "
+                     "test images: predicted (true)")
+        fig.savefig(f"{prefix}_misclassified.png", dpi=110)
+    plot_confusion_matrix(test_set.labels, predictions, test_set.class_names, f"{prefix}_confusion.png")
+    print(f"figures saved to {prefix}_{{curves,misclassified,confusion}}.png")
+
+
+def short_names(dataset):
+    """Class names short enough for a title under a small image ("T-shirt/top" -> "T-shirt")."""
+    return [name.split("/")[0] for name in dataset.class_names]
+
+
+def plot_confusion_matrix(labels, predictions, class_names, path):
+    """Counts of (true class, predicted class); colour is the share of the true class's images
+    (on a power scale, so that the few mistakes show too)."""
+    from matplotlib.colors import PowerNorm
+    from matplotlib.figure import Figure
+
+    n = len(class_names)
+    counts = np.bincount(labels * n + predictions, minlength=n * n).reshape(n, n)
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig = Figure(figsize=(7.5, 6.5), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(share, cmap="Blues", norm=PowerNorm(0.3, vmin=0, vmax=1))
+    for (i, j), count in np.ndenumerate(counts):
+        if count:
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                    color="white" if share[i, j] > 0.3 else "black")
+    ax.set_xticks(range(n), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(n), class_names)
+    ax.set(xlabel="predicted", ylabel="true",
+           title=f"confusion matrix: {np.trace(counts)} of {counts.sum()} test images right")
+    fig.colorbar(image, ax=ax, label="share of the true class")
+    fig.savefig(path, dpi=110)
+
+
+# ------------------------------------------------------------------- arguments
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="adam",
+                   help="adam, or sgd with Nesterov momentum 0.9")
+    p.add_argument("--lr", type=float, default=None,
+                   help="starting learning rate, annealed to 0 along a cosine "
+                        f"(default: {', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items())})")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None, help="data folder (default: $MTORCH_DATA_DIR, else datasets/)")
+    p.add_argument("--out", default="runs", help="folder for the checkpoint and the figures")
+    p.add_argument("--no-plots", action="store_true", help="do not save the figures")
+    p.add_argument("--resume", metavar="PATH", help="continue training from a checkpoint saved by this script")
+    args = p.parse_args()
+    if args.model not in MODELS:
+        p.error(f"--model {args.model} is not available yet: the convolutional model comes with "
+                f"mtorch's convolution layers; use --model mlp")
+    if args.epochs < 1 or args.batch_size < 1:
+        p.error("--epochs and --batch-size must be at least 1")
+    if args.lr is None:
+        args.lr = DEFAULT_LR[args.optimizer]
+    return args
+
+
+if __name__ == "__main__":
+    main()
