@@ -1,7 +1,7 @@
 """LSTM: long short-term memory, with PyTorch's gate order i, f, g, o."""
 import numpy as np
 
-from .base import RNNBase, sigmoid
+from .base import RNNBase
 
 
 class LSTM(RNNBase):
@@ -58,17 +58,24 @@ class LSTM(RNNBase):
             xw += b_hh                       # both biases added once, for all steps
         steps, batch, _ = xw.shape
         H = self.hidden_size
+        # sigmoid(a) = (1 + tanh(a / 2)) / 2, so with the i, f, o columns halved in
+        # advance ONE tanh per step activates all four gates: act = tanh(a') * scale + shift
+        scale = np.full(4 * H, 0.5, xw.dtype)
+        scale[2 * H:3 * H] = 1
+        shift = 1 - scale
+        xw *= scale
+        w_hh_t = w_hh.T * scale
         gates = np.empty_like(xw)            # activated [i | f | g | o] of every step
         hs = np.empty((steps + 1, batch, H), xw.dtype)
         cs = np.empty_like(hs)
         tanh_c = np.empty((steps, batch, H), xw.dtype)
         hs[0], cs[0] = states0
-        w_hh_t = w_hh.T
         for t in range(steps):
-            a = hs[t] @ w_hh_t
-            a += xw[t]
-            act = sigmoid(a, out=gates[t])
-            np.tanh(a[:, 2 * H:3 * H], out=act[:, 2 * H:3 * H])
+            act = np.matmul(hs[t], w_hh_t, out=gates[t])
+            act += xw[t]
+            np.tanh(act, out=act)
+            act *= scale
+            act += shift
             i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
             np.multiply(f, cs[t], out=cs[t + 1])
             cs[t + 1] += i * g
