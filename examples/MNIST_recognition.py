@@ -175,6 +175,8 @@ def save_figures(prefix, history, test_set, predictions):
     if wrong.size:
         fig = plot_image_grid(test_set.images[wrong], labels=test_set.labels[wrong],
                               predictions=predictions[wrong], class_names=short_names(test_set), ncols=8)
+        for ax in fig.axes:                   # "Sneaker (true Ankle boot)" on two lines, to fit
+            ax.title.set_text(ax.get_title().replace(" (", "\n("))
         fig.suptitle(f"{len(wrong)} of the {np.sum(predictions != test_set.labels)} misclassified "
                      "test images: predicted (true)")
         fig.savefig(f"{prefix}_misclassified.png", dpi=110)
