@@ -10,4 +10,5 @@ from .idx import IDXError, read_idx, write_idx
 from .iris import Iris
 from .mnist import MNIST, DatasetNotFoundError, FashionMNIST
 from .paths import data_root
+from .sine import SineWaves
 from .transforms import Normalize
