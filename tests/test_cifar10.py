@@ -169,3 +169,44 @@ def test_download_checksum_mismatch_leaves_nothing(tmp_path, rng, monkeypatch):
         CIFAR10(root=root, train=False)
     assert not (root / FOLDER).exists()
     assert not (root / "cifar-10-binary.tar.gz").exists()
+
+
+# ------------------------------------------------------------ the example
+@pytest.fixture
+def example(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLE.parent))         # it imports MNIST_recognition's helpers
+    spec = importlib.util.spec_from_file_location("cifar10_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_one_training_step_of_each_model(example, model, tmp_path, rng):
+    write_cifar(tmp_path, rng, n=2)
+    data = CIFAR10(root=tmp_path, transform=CIFAR10.standard_transform(), download=False)
+    x, y = data.get_batch(np.arange(8))
+    module = example.MODELS[model]()
+    loss_func = mtorch.loss.CrossEntropyLoss(backward_func=module.backward)
+    optimizer = mtorch.optim.Adam(module, lr=1e-3)
+    before = {name: p.data.copy() for name, p in module.named_parameters()}
+    module.eval()                                   # no dropout: compare the same function before and after
+    first = loss_func(module(x), y)
+    assert module(x).shape == (8, 10) and np.isfinite(first.value)
+    first.backward()
+    optimizer.step()
+    assert all(not np.array_equal(p.data, before[name]) for name, p in module.named_parameters())
+    assert loss_func(module(x), y).value < first.value
+
+
+def test_example_runs_end_to_end_and_resumes(example, tmp_path, rng, capsys):
+    write_cifar(tmp_path, rng, n=8)
+    out = tmp_path / "runs"
+    common = ["--model", "cnn", "--data-dir", str(tmp_path), "--batch-size", "16", "--out", str(out)]
+    accuracy = example.main(common + ["--epochs", "1"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == f"test accuracy: {accuracy:.4f}"
+    for suffix in (".npz", "_curves.png", "_misclassified.png", "_confusion.png"):
+        assert (out / f"cifar10_cnn{suffix}").is_file()
+    example.main(common + ["--epochs", "2", "--no-plots", "--resume", str(out / "cifar10_cnn.npz")])
+    assert mtorch.load(out / "cifar10_cnn.npz")["epoch"] == 2
