@@ -1,6 +1,7 @@
 """Dropout: randomly zero activations while training (inverted dropout)."""
 import numpy as np
 
+from ..errors import ShapeError
 from ..layer import Layer
 from ..random import generator
 
@@ -48,3 +49,24 @@ class Dropout(Layer):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels: each ``(n, c)`` feature map is kept or dropped as one, with probability ``p``.
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping
+    single pixels hardly regularises a convolutional network; dropping whole
+    maps does. Same inverted scaling as ``Dropout``, with one mask value per
+    channel broadcast over the positions::
+
+        mask[n, c] = (u[n, c] >= p) / (1 - p)
+        y[n, c, ...] = x[n, c, ...] * mask[n, c]      dL/dx = dL/dy * mask
+
+    Shape: ``(N, C, H, W)`` (or ``(N, C, L)``); output and gradient the same.
+    Cached: the ``(N, C, 1, 1)`` mask.
+    """
+
+    def _mask_shape(self, x):
+        if x.ndim < 3:
+            raise ShapeError(f"{self._short_repr()}: expected input of shape (N, C, H, W), got {x.shape}")
+        return x.shape[:2] + (1,) * (x.ndim - 2)
