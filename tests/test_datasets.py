@@ -6,6 +6,9 @@ the tests write. The real data is read from ``MTORCH_DATA_DIR`` when it is set.
 import gzip
 import hashlib
 import os
+import re
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -314,9 +317,34 @@ def test_short_training_run_on_real_mnist_beats_85_percent():
     loss_func = mtorch.loss.CrossEntropyLoss(backward_func=net.backward)
     subset = mtorch.data.TensorDataset(*train[mtorch.random.generator().permutation(len(train))[:10000]])
     for epoch in range(2):
-        for x, y in mtorch.data.DataLoader(subset, batch_size=50, shuffle=True):
+        for x, y in mtorch.data.DataLoader(subset, batch_size=100, shuffle=True):
             loss_func(net(x), y).backward()
-            net.step(0.1)
+            net.step(0.2)
     x, y = test[np.arange(2000)]
     accuracy = (net(x).argmax(axis=1) == y).mean()
     assert accuracy > 0.85, accuracy
+
+
+# ------------------------------------------------- examples/MNIST_recognition.py
+def test_mnist_example_runs_saves_and_resumes(tmp_path, rng):
+    """One quick epoch on 64 fake images: the output format, the files, and --resume."""
+    _fake_mnist(tmp_path / "data" / "mnist", 64, rng)
+    script = Path(__file__).resolve().parents[1] / "examples" / "MNIST_recognition.py"
+    command = [sys.executable, str(script), "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "runs"),
+               "--batch-size", "16", "--epochs", "1"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.strip().splitlines()
+    assert re.fullmatch(r"test accuracy: [01]\.\d{4}", lines[-1]), lines
+    assert any(line.startswith("epoch  1/1: train loss ") for line in lines)
+    for suffix in (".npz", "_curves.png", "_misclassified.png", "_confusion.png"):
+        assert (tmp_path / "runs" / f"mnist_mlp{suffix}").stat().st_size > 0
+    checkpoint = mtorch.load(tmp_path / "runs" / "mnist_mlp.npz")
+    assert checkpoint["epoch"] == 1 and len(checkpoint["history"]["test_acc"]) == 1
+
+    command[-1] = "2"
+    second = subprocess.run(command + ["--resume", str(tmp_path / "runs" / "mnist_mlp.npz"), "--no-plots"],
+                            capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert "resumed from" in second.stdout and "epoch  2/2" in second.stdout and "epoch  1/2" not in second.stdout
+    assert len(mtorch.load(tmp_path / "runs" / "mnist_mlp.npz")["history"]["test_acc"]) == 2
