@@ -18,7 +18,8 @@ import pytest
 import mtorch
 from mtorch import layers
 from mtorch.datasets import (MNIST, ChecksumError, DatasetNotFoundError, DownloadError, FashionMNIST,
-                             IDXError, Normalize, data_root, download, read_idx, sha256_file, write_idx)
+                             IDXError, Normalize, data_root, download, read_idx, sha256_file, verify_file,
+                             write_idx)
 from mtorch.datasets.mnist import TEST_FILES, TRAIN_FILES
 
 REAL_ROOT = os.environ.get("MTORCH_DATA_DIR")
@@ -174,6 +175,15 @@ def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, error, raise
     with pytest.raises(raised):
         download(["https://example.invalid/file.gz"], target, sha256="0" * 64, progress=False)
     assert not target.exists() and os.listdir(target.parent) == []
+
+
+def test_verify_file_checks_every_given_hash(tmp_path):
+    source, sha, md5 = _source(tmp_path)
+    verify_file(source, sha256=sha, md5=md5.upper())
+    with pytest.raises(ChecksumError, match=f"file.gz: expected md5 {'0' * 32}, got {md5}"):
+        verify_file(source, sha256=sha, md5="0" * 32)
+    with pytest.raises(ValueError, match="checksum"):
+        verify_file(source)
 
 
 def test_download_needs_a_checksum(tmp_path):
