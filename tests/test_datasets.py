@@ -5,6 +5,7 @@ the tests write. The real data is read from ``MTORCH_DATA_DIR`` when it is set.
 """
 import gzip
 import hashlib
+import http.client
 import os
 import re
 import subprocess
@@ -168,6 +169,7 @@ class _BrokenResponse:
 
 
 @pytest.mark.parametrize("error, raised", [(ConnectionResetError("reset by peer"), DownloadError),
+                                           (http.client.IncompleteRead(b"x" * 10, 1990), DownloadError),
                                            (KeyboardInterrupt(), KeyboardInterrupt)])
 def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, error, raised):
     monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout: _BrokenResponse(error))

@@ -18,6 +18,7 @@ How it works:
   (network error, HTTP status, checksum mismatch).
 """
 import hashlib
+import http.client
 import os
 import secrets
 import urllib.request
@@ -119,7 +120,7 @@ def download(urls, path, sha256=None, desc=None, md5=None, progress=True):
         try:
             _fetch_verified(url, path, expected, desc or path.name, progress)
             return path
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             failures.append((url, error))
     raise DownloadError(path, failures)
 
