@@ -306,3 +306,21 @@ def test_the_example_shows_one_layer_passing_and_one_failing(capsys):
     assert "AffineMeanBias: FAILED: gradient of bias" in out
     assert "\u2717 gradient of bias" in out and "a factor of the batch size N=4" in out
     assert float(out.rsplit("training accuracy", 1)[1]) > 0.95
+
+
+def test_batch_norm_is_exempt_from_batch_independence_only_in_training():
+    class ClaimsIndependence(layers.BatchNorm1d):
+        batch_independent = True
+
+    report = check_layer(ClaimsIndependence(3), input_shape=(5, 3), verbose=False)
+    assert _failed(report) == ["batch independence"] and "train mode" in report["batch independence"].message
+    report = check_layer(layers.BatchNorm1d(3), input_shape=(5, 3), verbose=False)
+    assert "train mode not checked" in report["batch independence"].message
+    assert "train and eval outputs differ" in report["train/eval"].message
+
+
+def test_a_small_cnn_passes_with_an_nchw_input():
+    net = Sequential([layers.Conv2d(1, 2, 3, padding=1), layers.BatchNorm2d(2), layers.ReLU(),
+                      layers.MaxPool2d(2), layers.Flatten(), layers.Linear(8, 3)])
+    report = assert_layer_ok(net, input_shape=(3, 1, 4, 4), expected_output_shape=(3, 3))
+    assert report.checks[0].message == "output (3, 3) float32, as expected"
