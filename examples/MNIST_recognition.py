@@ -2,6 +2,7 @@
 
     python examples/MNIST_recognition.py                      # MLP on MNIST: about 98.5% in 10 epochs
     python examples/MNIST_recognition.py --dataset fashion    # the same network on Fashion-MNIST
+    python examples/MNIST_recognition.py --model cnn          # LeNet-style CNN: over 99% in 5 epochs
     python examples/MNIST_recognition.py --optimizer sgd --epochs 15
     python examples/MNIST_recognition.py --resume runs/mnist_mlp.npz --epochs 15
 
@@ -50,9 +51,26 @@ class DigitModule(Module):
         ]))
 
 
-# Every model takes flattened images (N, 784) and returns logits (N, 10); a
-# convolutional one starts with layers.Reshape((1, 28, 28)) and is added here.
-MODELS = {"mlp": DigitModule}
+class DigitCNN(Module):
+    """A LeNet-style convolutional network: two blocks of 5x5 convolution, batch norm, ReLU and
+    2x2 max pooling (1x28x28 -> 16x14x14 -> 32x5x5), then 800 -> 128 -> 10."""
+
+    def __init__(self):
+        super().__init__(Sequential([
+            layers.Reshape((1, 28, 28)),
+            layers.Conv2d(1, 16, 5, padding=2, bias=False), layers.BatchNorm2d(16), layers.ReLU(),
+            layers.MaxPool2d(2),
+            layers.Conv2d(16, 32, 5, bias=False), layers.BatchNorm2d(32), layers.ReLU(),
+            layers.MaxPool2d(2),
+            layers.Flatten(),
+            layers.Linear(800, 128), layers.ReLU(), layers.Dropout(0.3),
+            layers.Linear(128, 10),
+        ]))
+
+
+# Every model takes flattened images (N, 784) and returns logits (N, 10).
+MODELS = {"mlp": DigitModule, "cnn": DigitCNN}
+DEFAULT_EPOCHS = {"mlp": 10, "cnn": 5}
 DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
 
@@ -218,7 +236,8 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     p.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"default: {', '.join(f'{k} {v}' for k, v in DEFAULT_EPOCHS.items())}")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="adam",
                    help="adam, or sgd with Nesterov momentum 0.9")
@@ -231,9 +250,8 @@ def parse_args():
     p.add_argument("--no-plots", action="store_true", help="do not save the figures")
     p.add_argument("--resume", metavar="PATH", help="continue training from a checkpoint saved by this script")
     args = p.parse_args()
-    if args.model not in MODELS:
-        p.error(f"--model {args.model} is not available yet: the convolutional model comes with "
-                f"mtorch's convolution layers; use --model mlp")
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS[args.model]
     if args.epochs < 1 or args.batch_size < 1:
         p.error("--epochs and --batch-size must be at least 1")
     if args.lr is None:
