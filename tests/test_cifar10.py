@@ -190,12 +190,17 @@ def test_one_training_step_of_each_model(example, model, tmp_path, rng):
     loss_func = mtorch.loss.CrossEntropyLoss(backward_func=module.backward)
     optimizer = mtorch.optim.Adam(module, lr=1e-3)
     before = {name: p.data.copy() for name, p in module.named_parameters()}
-    module.eval()                                   # no dropout: compare the same function before and after
+    loss = loss_func(module(x), y)                  # training mode: dropout, batch statistics
+    assert module(x).shape == (8, 10) and np.isfinite(loss.value)
+    loss.backward()
+    optimizer.step()
+    for name, p in module.named_parameters():
+        assert np.all(np.isfinite(p.grad)) and not np.array_equal(p.data, before[name]), name
+
+    module.eval()                                   # a deterministic function: one step must lower its loss
     first = loss_func(module(x), y)
-    assert module(x).shape == (8, 10) and np.isfinite(first.value)
     first.backward()
     optimizer.step()
-    assert all(not np.array_equal(p.data, before[name]) for name, p in module.named_parameters())
     assert loss_func(module(x), y).value < first.value
 
 
