@@ -14,6 +14,9 @@ Writes to ``--out`` (default ``runs/``), for ``<name> = <dataset>_<model>``:
 ``<name>.npz`` (checkpoint after every epoch: weights, optimizer, schedule, history;
 ``mtorch.load(path)["model"]`` is the state dict), and unless ``--no-plots``
 ``<name>_curves.png``, ``<name>_misclassified.png`` and ``<name>_confusion.png``.
+With ``--inspect`` also ``<name>_activations.png`` (a histogram of every layer's
+output on test images) and ``<name>_gradient_flow.png`` (each layer's gradient
+norms during training), both recorded with layer hooks (``mtorch.plot``).
 The last line printed is ``test accuracy: <fraction>``.
 """
 import argparse
@@ -37,7 +40,8 @@ from mtorch.datasets import MNIST, FashionMNIST
 from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import SGD, Adam
 from mtorch.optim.lr_scheduler import CosineAnnealingLR
-from mtorch.plot import plot_image_grid, plot_training_curves
+from mtorch.plot import (ActivationRecorder, GradientFlowRecorder, plot_activation_histograms,
+                         plot_gradient_flow, plot_image_grid, plot_training_curves)
 
 
 class DigitModule(Module):
@@ -101,6 +105,7 @@ def main():
     print(f"{name}: {len(train_set)} training and {len(test_set)} test images; "
           f"{sum(p.size for p in module.parameters()):,} parameters; {args.optimizer}, lr {args.lr:g}")
 
+    flow = GradientFlowRecorder(module, every=10) if args.inspect else None   # backward hooks on every layer
     predictions = None
     for epoch in range(first_epoch, args.epochs):
         start = time.perf_counter()
@@ -131,6 +136,8 @@ def main():
     print(f"weights saved to {checkpoint_path}")
     if not args.no_plots:
         save_figures(os.path.join(args.out, name), history, test_set, predictions)
+    if args.inspect:
+        save_inspection(os.path.join(args.out, name), module, flow, test_set)
     print(f"test accuracy: {np.mean(predictions == test_set.labels):.4f}")
 
 
@@ -202,6 +209,23 @@ def save_figures(prefix, history, test_set, predictions):
     print(f"figures saved to {prefix}_{{curves,misclassified,confusion}}.png")
 
 
+def save_inspection(prefix, module, flow, test_set):
+    """Histograms of every layer's output on 512 test images (eval mode), and the gradient
+    norms per layer that ``flow`` recorded at every 10th batch of training."""
+    flow.remove()
+    imgs, _ = next(iter(DataLoader(test_set, batch_size=512)))
+    module.eval()
+    with ActivationRecorder(module) as activations:          # forward hooks on every layer
+        module(imgs)
+    module.train()
+    saved = [f"{prefix}_activations.png"]
+    plot_activation_histograms(activations, saved[0])
+    if flow.steps:
+        saved.append(f"{prefix}_gradient_flow.png")
+        plot_gradient_flow(flow, saved[1])
+    print(f"inspection figures saved to {', '.join(saved)}")
+
+
 def short_names(dataset):
     """Class names short enough for a title under a small image ("T-shirt/top" -> "T-shirt")."""
     return [name.split("/")[0] for name in dataset.class_names]
@@ -248,6 +272,8 @@ def parse_args():
     p.add_argument("--data-dir", default=None, help="data folder (default: $MTORCH_DATA_DIR, else datasets/)")
     p.add_argument("--out", default="runs", help="folder for the checkpoint and the figures")
     p.add_argument("--no-plots", action="store_true", help="do not save the figures")
+    p.add_argument("--inspect", action="store_true",
+                   help="also save activation histograms and per-layer gradient norms (gradient flow)")
     p.add_argument("--resume", metavar="PATH", help="continue training from a checkpoint saved by this script")
     args = p.parse_args()
     if args.epochs is None:
