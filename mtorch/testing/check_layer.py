@@ -2,32 +2,28 @@
 
 Every check runs on a fresh deep copy of the layer (without hooks), so the
 layer you pass in is never changed, and mtorch's random generator is seeded
-for the checks and restored afterwards. The checks, in order:
+for the checks and restored afterwards. The checks, in order (one report line each):
 
-====================  =====================================================================
-forward               returns an array (of ``expected_output_shape`` if given) in the
-                      dtype the layer computes in, all finite
-double()              after ``layer.double()`` a float64 input gives float64 out
-input unchanged       forward and backward do not edit ``x`` in place
-grad_out unchanged    backward does not edit ``grad_out`` in place
-backward before       a fresh layer's backward raises ``BackwardBeforeForwardError``
-forward
-backward shape        dL/dx has the input's shape and dtype
-backward stores       backward leaves the parameters as they were (it only sets ``p.grad``)
-grads
-step(lr)              each parameter becomes ``p - lr * p.grad``
-gradient of ...       the input gradient and each parameter gradient against float64
-                      central differences (``mtorch.gradcheck.compare_gradients``):
-                      relative error of the array, worst entry and its index, a hint
-backward uses latest  forward(x_other), forward(x), backward(g) gives x's gradients
-forward               (a layer must cache on every forward)
-layers used once      in a container, no layer instance appears twice
-parameters registered no weights hidden in plain arrays or lists
-state_dict round trip loading the state into a changed copy restores the output
-batch independence    sample 0's output does not depend on the other samples (train mode
-                      is skipped when the layer sets ``batch_independent = False``)
-train/eval            whether the modes differ; eval is deterministic and changes no state
-====================  =====================================================================
+- forward: returns an array (of ``expected_output_shape`` if given) in the
+  dtype the layer computes in, all finite.
+- double(): after ``layer.double()`` a float64 input gives a float64 output.
+- input unchanged / grad_out unchanged: forward and backward do not edit
+  their arguments in place.
+- backward before forward: a fresh layer raises ``BackwardBeforeForwardError``.
+- backward shape: dL/dx has the input's shape and dtype.
+- backward stores grads: backward leaves the parameters as they were.
+- step(lr): each parameter becomes ``p - lr * p.grad``.
+- gradient of <input or parameter>: against float64 central differences
+  (``mtorch.gradcheck.compare_gradients``): the relative error of the array,
+  the worst entry with its index, and a hint when it fails.
+- backward uses latest forward: forward(x_other), forward(x), backward(g)
+  gives x's gradients (a layer must cache on every forward).
+- layers used once: in a container, no layer instance appears twice.
+- parameters registered: no weights hidden in plain arrays or lists.
+- state_dict round trip: loading the state into a changed copy restores the output.
+- batch independence: sample 0's output does not depend on the other samples
+  (train mode is skipped when the layer sets ``batch_independent = False``).
+- train/eval: whether the modes differ; eval is deterministic and changes no state.
 """
 import copy
 
