@@ -12,13 +12,15 @@ in memory; each batch is scaled to float32 and normalised as it is drawn.
 The same conventions and helpers as ``MNIST_recognition.py``: writes to ``--out``
 (default ``runs/``) ``cifar10_<model>.npz`` (checkpoint after every epoch) and,
 unless ``--no-plots``, ``cifar10_<model>_curves.png``, ``_misclassified.png`` and
-``_confusion.png``. The last line printed is ``test accuracy: <fraction>``.
+``_confusion.png`` (with ``--inspect`` also ``_activations.png`` and
+``_gradient_flow.png``). The last line printed is ``test accuracy: <fraction>``.
 """
 import argparse
 import os
 import time
 
-from MNIST_recognition import evaluate, resume, save_checkpoint, save_figures  # sets BLAS threads first
+from MNIST_recognition import (evaluate, resume, save_checkpoint, save_figures,  # sets BLAS threads first
+                               save_inspection)
 
 import numpy as np
 from tqdm import tqdm
@@ -30,6 +32,7 @@ from mtorch.datasets import CIFAR10
 from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import SGD, Adam
 from mtorch.optim.lr_scheduler import CosineAnnealingLR
+from mtorch.plot import GradientFlowRecorder
 
 
 class CifarMLP(Module):
@@ -63,6 +66,8 @@ class CifarCNN(Module):
             ]))
 
 
+EVAL_BATCH = 250          # test batches of 1000 would hold about 2 GB of the CNN's activations
+
 MODELS = {"mlp": CifarMLP, "cnn": CifarCNN}
 DEFAULT_EPOCHS = {"mlp": 20, "cnn": 10}
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
@@ -93,6 +98,7 @@ def main(argv=None):
     print(f"{name}: {len(train_set)} training and {len(test_set)} test images; "
           f"{sum(p.size for p in module.parameters()):,} parameters; {args.optimizer}, lr {args.lr:g}")
 
+    flow = GradientFlowRecorder(module, every=10) if args.inspect else None   # backward hooks on every layer
     predictions = None
     for epoch in range(first_epoch, args.epochs):
         start = time.perf_counter()
@@ -109,7 +115,7 @@ def main(argv=None):
             correct += int((logits.argmax(axis=1) == targets).sum())
             seen += len(targets)
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
-        test_loss, predictions = evaluate(module, loss_func, test_set)
+        test_loss, predictions = evaluate(module, loss_func, test_set, batch_size=EVAL_BATCH)
         for key, value in (("train_loss", loss_sum / seen), ("train_acc", correct / seen),
                            ("test_loss", test_loss), ("test_acc", np.mean(predictions == test_set.labels))):
             history[key].append(float(value))
@@ -119,10 +125,12 @@ def main(argv=None):
         save_checkpoint(checkpoint_path, args, epoch + 1, module, optimizer, scheduler, history)
 
     if predictions is None:
-        _, predictions = evaluate(module, loss_func, test_set)
+        _, predictions = evaluate(module, loss_func, test_set, batch_size=EVAL_BATCH)
     print(f"weights saved to {checkpoint_path}")
     if not args.no_plots:
         save_figures(os.path.join(args.out, name), history, test_set, predictions)
+    if args.inspect:
+        save_inspection(os.path.join(args.out, name), module, flow, test_set)
     accuracy = float(np.mean(predictions == test_set.labels))
     print(f"test accuracy: {accuracy:.4f}")
     return accuracy
@@ -144,6 +152,8 @@ def parse_args(argv=None):
                    "(default: $MTORCH_DATA_DIR, else datasets/)")
     p.add_argument("--out", default="runs", help="folder for the checkpoint and the figures")
     p.add_argument("--no-plots", action="store_true", help="do not save the figures")
+    p.add_argument("--inspect", action="store_true",
+                   help="also save activation histograms and per-layer gradient norms (gradient flow)")
     p.add_argument("--resume", metavar="PATH", help="continue training from a checkpoint saved by this script")
     args = p.parse_args(argv)
     if args.epochs is None:
