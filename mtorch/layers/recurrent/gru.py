@@ -1,7 +1,7 @@
 """GRU: gated recurrent unit, with PyTorch's gate order r, z, n."""
 import numpy as np
 
-from .base import RNNBase, sigmoid
+from .base import RNNBase
 
 
 class GRU(RNNBase):
@@ -45,7 +45,7 @@ class GRU(RNNBase):
     Parameters: ``weight_ih_l{k}`` ``(3H, input_size or H)``, ``weight_hh_l{k}`` ``(3H, H)``,
     ``bias_ih_l{k}``, ``bias_hh_l{k}`` ``(3H,)``, all ~ U(-1/sqrt(H), 1/sqrt(H)).
 
-    Cached per layer and step: the layer's input, the gates ``[r|z|n]`` ``(T, N, 3H)``,
+    Cached per layer and step: the layer's input, the gates ``r, z, n`` ``(T, 3, N, H)``,
     ``m_t`` ``(T, N, H)`` and ``h_0 .. h_T`` ``(T+1, N, H)``.
 
     Example:
@@ -57,25 +57,29 @@ class GRU(RNNBase):
     GATES = 3
 
     def _recurrence(self, xw, states0, w_hh, b_hh):
-        H = self.hidden_size
         b_hn = 0
         if b_hh is not None:
-            xw[..., :2 * H] += b_hh[:2 * H]  # r and z: both biases added once, for all steps
-            b_hn = b_hh[2 * H:]
-        steps, batch, _ = xw.shape
-        gates = np.empty_like(xw)            # [r | z | n] of every step
+            xw[:, :2] += b_hh[:2]            # r and z: both biases added once, for all steps
+            b_hn = b_hh[2]
+        # sigmoid(a) = (1 + tanh(a / 2)) / 2: the r and z blocks are halved in advance
+        xw[:, :2] *= 0.5
+        w_hh_t = w_hh.transpose(0, 2, 1).copy()   # w_hh_t[k] = W_hk^T
+        w_hh_t[:2] *= 0.5
+        steps, _, batch, H = xw.shape
+        gates = np.empty_like(xw)            # r, z, n of every step, (T, 3, N, H)
         m = np.empty((steps, batch, H), xw.dtype)
         hs = np.empty((steps + 1, batch, H), xw.dtype)
         hs[0] = states0[0]
-        w_hh_t = w_hh.T
         for t in range(steps):
-            hh = hs[t] @ w_hh_t
-            rz = np.add(hh[:, :2 * H], xw[t, :, :2 * H], out=gates[t, :, :2 * H])
-            sigmoid(rz, out=rz)
-            r, z, n = rz[:, :H], rz[:, H:], gates[t, :, 2 * H:]
-            np.add(hh[:, 2 * H:], b_hn, out=m[t])
+            hh = np.matmul(hs[t], w_hh_t)    # (3, N, H)
+            rz = np.add(hh[:2], xw[t, :2], out=gates[t, :2])
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            r, z, n = gates[t]
+            np.add(hh[2], b_hn, out=m[t])    # m_t = h_{t-1} W_hn^T + b_hn (not halved)
             np.multiply(r, m[t], out=n)
-            n += xw[t, :, 2 * H:]
+            n += xw[t, 2]
             np.tanh(n, out=n)
             np.subtract(hs[t], n, out=hs[t + 1])    # h_t = n + z (h_{t-1} - n)
             hs[t + 1] *= z
@@ -84,22 +88,20 @@ class GRU(RNNBase):
 
     def _recurrence_backward(self, dout, dfinals, hs, cache, w_hh):
         gates, m = cache
-        steps, batch, _ = gates.shape
-        H = self.hidden_size
-        r, z, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
+        steps, _, batch, H = gates.shape
+        r, z, n = gates[:, 0], gates[:, 1], gates[:, 2]          # each (T, N, H)
         dan_dh = (1 - z) * (1 - n * n)
         # the recurrent side's blocks are dh_t * factor; the factors hold for all steps at once
         factor = np.empty((steps, batch, 3, H), gates.dtype)
         factor[:, :, 0] = dan_dh * m * r * (1 - r)
         factor[:, :, 1] = (hs[:-1] - n) * z * (1 - z)
         factor[:, :, 2] = dan_dh * r
-        da_hh = np.empty_like(gates)
-        da_hh4 = da_hh.reshape(steps, batch, 3, H)
-        dhs = np.empty((steps, batch, H), gates.dtype)     # dh_t of every step
+        da_hh = np.empty((steps, batch, 3 * H), gates.dtype)       # PyTorch's column order
+        dhs = np.empty_like(m)               # dh_t of every step
         dh_next = dfinals[0]
         for t in reversed(range(steps)):
             dh = np.add(dout[t], dh_next, out=dhs[t])
-            np.multiply(dh[:, None, :], factor[t], out=da_hh4[t])
+            np.multiply(dh[:, None, :], factor[t], out=da_hh[t].reshape(batch, 3, H))
             dh_next = dh * z[t]
             dh_next += da_hh[t] @ w_hh
         da_ih = da_hh.copy()

@@ -41,7 +41,7 @@ class LSTM(RNNBase):
     Parameters: ``weight_ih_l{k}`` ``(4H, input_size or H)``, ``weight_hh_l{k}`` ``(4H, H)``,
     ``bias_ih_l{k}``, ``bias_hh_l{k}`` ``(4H,)``, all ~ U(-1/sqrt(H), 1/sqrt(H)).
 
-    Cached per layer and step: the layer's input, the gates ``[i|f|g|o]`` ``(T, N, 4H)``,
+    Cached per layer and step: the layer's input, the gates ``i, f, g, o`` ``(T, 4, N, H)``,
     ``c_0 .. c_T`` and ``h_0 .. h_T`` ``(T+1, N, H)``, ``tanh(c_t)`` ``(T, N, H)``.
 
     Example:
@@ -56,27 +56,25 @@ class LSTM(RNNBase):
     def _recurrence(self, xw, states0, w_hh, b_hh):
         if b_hh is not None:
             xw += b_hh                       # both biases added once, for all steps
-        steps, batch, _ = xw.shape
-        H = self.hidden_size
-        # sigmoid(a) = (1 + tanh(a / 2)) / 2, so with the i, f, o columns halved in
+        steps, _, batch, H = xw.shape
+        # sigmoid(a) = (1 + tanh(a / 2)) / 2, so with the i, f, o blocks halved in
         # advance ONE tanh per step activates all four gates: act = tanh(a') * scale + shift
-        scale = np.full(4 * H, 0.5, xw.dtype)
-        scale[2 * H:3 * H] = 1
+        scale = np.array([0.5, 0.5, 1, 0.5], xw.dtype).reshape(4, 1, 1)
         shift = 1 - scale
         xw *= scale
-        w_hh_t = w_hh.T * scale
-        gates = np.empty_like(xw)            # activated [i | f | g | o] of every step
+        w_hh_t = w_hh.transpose(0, 2, 1) * scale     # w_hh_t[k] = scale_k * W_hk^T
+        gates = np.empty_like(xw)            # activated i, f, g, o of every step, (T, 4, N, H)
         hs = np.empty((steps + 1, batch, H), xw.dtype)
         cs = np.empty_like(hs)
         tanh_c = np.empty((steps, batch, H), xw.dtype)
         hs[0], cs[0] = states0
         for t in range(steps):
-            act = np.matmul(hs[t], w_hh_t, out=gates[t])
+            act = np.matmul(hs[t], w_hh_t, out=gates[t])      # (4, N, H)
             act += xw[t]
             np.tanh(act, out=act)
             act *= scale
             act += shift
-            i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+            i, f, g, o = act
             np.multiply(f, cs[t], out=cs[t + 1])
             cs[t + 1] += i * g
             np.tanh(cs[t + 1], out=tanh_c[t])
@@ -85,9 +83,8 @@ class LSTM(RNNBase):
 
     def _recurrence_backward(self, dout, dfinals, hs, cache, w_hh):
         gates, cs, tanh_c = cache
-        steps, batch, _ = gates.shape
-        H = self.hidden_size
-        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+        steps, _, batch, H = gates.shape
+        i, f, g, o = (gates[:, k] for k in range(4))                # each (T, N, H)
         # da_gate = (dc or dh) * factor; the factors hold for all steps at once
         factor = np.empty((steps, batch, 4, H), gates.dtype)
         factor[:, :, 0] = g * i * (1 - i)
@@ -95,7 +92,7 @@ class LSTM(RNNBase):
         factor[:, :, 2] = i * (1 - g * g)
         factor[:, :, 3] = tanh_c * o * (1 - o)
         dc_dh = o * (1 - tanh_c * tanh_c)    # dc_t/dh_t through h_t = o_t tanh(c_t)
-        da = np.empty_like(gates)
+        da = np.empty((steps, batch, 4 * H), gates.dtype)          # PyTorch's column order
         da4 = da.reshape(steps, batch, 4, H)
         dh_next, dc_next = dfinals
         for t in reversed(range(steps)):

@@ -58,12 +58,12 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
 
     def _recurrence(self, xw, states0, w_hh, b_hh):
+        xw, w_hh_t = xw[:, 0], w_hh[0].T     # one gate: (T, N, H), W_hh^T
         if b_hh is not None:
-            xw += b_hh                       # both biases added once, for all steps
+            xw += b_hh[0]                    # both biases added once, for all steps
         steps, batch, hidden = xw.shape
         hs = np.empty((steps + 1, batch, hidden), xw.dtype)
         hs[0] = states0[0]
-        w_hh_t = w_hh.T
         for t in range(steps):
             a = hs[t] @ w_hh_t
             a += xw[t]
