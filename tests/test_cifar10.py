@@ -171,6 +171,16 @@ def test_download_checksum_mismatch_leaves_nothing(tmp_path, rng, monkeypatch):
     assert not (root / "cifar-10-binary.tar.gz").exists()
 
 
+def test_verified_archive_already_in_root_is_unpacked_without_downloading(tmp_path, rng, monkeypatch):
+    root = tmp_path / "root"
+    root.mkdir()
+    archive = root / "cifar-10-binary.tar.gz"
+    make_archive(archive, rng)
+    monkeypatch.setattr(cifar10_module, "ARCHIVE_MD5", hashlib.md5(archive.read_bytes()).hexdigest())
+    monkeypatch.setattr(cifar10_module, "ARCHIVE_URLS", ((tmp_path / "absent.tar.gz").as_uri(),))
+    assert len(CIFAR10(root=root, train=True)) == 10
+
+
 # ------------------------------------------------------------ the example
 @pytest.fixture
 def example(monkeypatch):
@@ -216,3 +226,4 @@ def test_example_runs_end_to_end_and_resumes(example, tmp_path, rng, capsys):
         assert (out / f"cifar10_cnn{suffix}").is_file()
     example.main(common + ["--epochs", "2", "--no-plots", "--resume", str(out / "cifar10_cnn.npz")])
     assert mtorch.load(out / "cifar10_cnn.npz")["epoch"] == 2
+
