@@ -91,17 +91,15 @@ def im2col(x_nhwc, kernel, stride, dilation, out_hw, transposed=False, ones=Fals
     return cols
 
 
-def col2im(grad_windows, padded_shape, kernel, stride, dilation, out_hw):
+def col2im(grad_windows, padded_shape, stride, dilation):
     """The adjoint of ``im2col``: add each window's gradient back onto the pixels it came from.
 
-    ``grad_windows`` holds, for each kernel offset ``(i, j)`` in row-major
-    order, the gradient of that offset's pixel in every window, shape
-    ``(kH * kW, N, H_out, W_out, C)`` (or anything reshaping to it). Returns
-    the channels-last padded ``(N, Hp, Wp, C)`` sum: one vectorised add per
-    kernel offset, from a contiguous block into a strided view.
+    ``grad_windows[i, j]`` is the gradient of kernel offset ``(i, j)``'s pixel
+    in every window, ``(N, H_out, W_out, C)``: ``grad_windows`` has shape
+    ``(kH, kW, N, H_out, W_out, C)`` (any memory order). Returns the
+    channels-last padded ``(N, Hp, Wp, C)`` sum, one vectorised add per kernel offset.
     """
-    n, _, _, c = padded_shape
-    grad_windows = grad_windows.reshape(kernel[0], kernel[1], n, out_hw[0], out_hw[1], c)
+    kernel, out_hw = grad_windows.shape[:2], grad_windows.shape[3:5]
     out = np.zeros(padded_shape, dtype=grad_windows.dtype)
     for (i, j), (rows, columns) in offset_slices(kernel, stride, dilation, out_hw):
         out[:, rows, columns, :] += grad_windows[i, j]

@@ -29,9 +29,9 @@ class Conv2d(Layer):
         dL/dX_col = G @ W_col.T        -> dL/dx by col2im: each window's gradient
                                           is added back onto the pixels it was copied from
 
-    dL/dX_col is computed one kernel offset at a time, ``G @ W[:, :, i, j]``
-    (a batch of matrix products), so that each offset's block is contiguous
-    for col2im's adds.
+    dL/dX_col is computed one kernel row at a time, ``G @ W[:, :, i, :]``
+    (kH matrix products), so that col2im reads each offset's block in
+    contiguous runs of C_in numbers.
 
     Memory layout (speed only; the values are the same): the windows are
     taken from a channels-last copy of the input, so a window row is copied
@@ -40,7 +40,7 @@ class Conv2d(Layer):
     transpose copy; numpy's element-wise operations keep that memory order).
     With one input channel (a grey image) ``X_col.T`` is stored instead,
     copied in runs along the image rows, and dL/dX_col.T = ``W_col @ G.T``
-    is already one contiguous row per kernel offset.
+    gives one contiguous row per kernel offset.
 
     Args:
         in_channels, out_channels: C_in and C_out.
@@ -139,15 +139,17 @@ class Conv2d(Layer):
         w_col = self._w_col[:k]                            # without the bias row
         if c == 1:
             grad_w_col = self._cols @ g
-            grad_windows = w_col @ g.T
+            grad_windows = (w_col @ g.T).reshape(kh, kw, 1, n, *out_hw).transpose(0, 1, 3, 4, 5, 2)
         else:
             grad_w_col = self._cols.T @ g
-            grad_windows = np.matmul(g, w_col.reshape(kh * kw, c, self.out_channels).transpose(0, 2, 1))
+            w_rows = w_col.reshape(kh, kw * c, self.out_channels).transpose(0, 2, 1)
+            grad_windows = (np.matmul(g, w_rows).reshape(kh, n, out_hw[0], out_hw[1], kw, c)
+                            .transpose(0, 4, 1, 2, 3, 5))
         self.weight.grad = np.ascontiguousarray(grad_w_col[:k].reshape(kh, kw, c, self.out_channels)
                                                 .transpose(3, 2, 0, 1))
         if self.bias is not None:
             self.bias.grad = grad_w_col[k].copy()
-        grad_padded = col2im(grad_windows, padded_shape, self.kernel_size, self.stride, self.dilation, out_hw)
+        grad_padded = col2im(grad_windows, padded_shape, self.stride, self.dilation)
         (top, _), (left, _) = self._pads
         return grad_padded[:, top:top + h, left:left + w, :].transpose(0, 3, 1, 2)
 

@@ -6,6 +6,20 @@ from ..layer import Layer
 from ..parameter import Parameter
 
 
+def _channel_sum(a):
+    """Sum over every axis but the channel axis 1: ``(N, C, ...) -> (C,)``.
+
+    numpy reduces slowly over several strided axes, so the sum runs on a
+    ``(positions, C)`` view as one BLAS product when the memory is channels-last
+    (as Conv2d's output is), else along the contiguous last axis first.
+    """
+    channels_last = np.moveaxis(a, 1, -1)
+    if channels_last.flags.c_contiguous:
+        rows = channels_last.reshape(-1, a.shape[1])
+        return np.ones(len(rows), dtype=a.dtype) @ rows
+    return a.reshape(a.shape[0], a.shape[1], -1).sum(axis=2).sum(axis=0)
+
+
 class _BatchNorm(Layer):
     """Normalise each channel over the batch (and the positions), then scale and shift.
 
@@ -70,7 +84,6 @@ class _BatchNorm(Layer):
 
     def forward(self, x):
         x = self._check(x)
-        axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)               # broadcasts a (C,) vector over x
         batch_stats = self.training or not self.track_running_stats
         if batch_stats:
@@ -78,9 +91,9 @@ class _BatchNorm(Layer):
             if self.training and m < 2:
                 raise ValueError(f"{self._short_repr()}: expected more than 1 value per channel when "
                                  f"training, got input of shape {x.shape}")
-            mean = x.mean(axis=axes)
+            mean = _channel_sum(x) / m
             centred = x - mean.reshape(shape)
-            var = np.mean(centred * centred, axis=axes)
+            var = _channel_sum(centred * centred) / m
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean, var, m)
         else:
@@ -88,7 +101,7 @@ class _BatchNorm(Layer):
             centred = x - mean.reshape(shape)
         inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
         x_hat = centred * inv_std.reshape(shape)
-        self._cache = (x_hat, inv_std, batch_stats, axes, shape)
+        self._cache = (x_hat, inv_std, batch_stats, shape)
         if not self.affine:
             return x_hat
         return x_hat * self.weight.data.reshape(shape) + self.bias.data.reshape(shape)
@@ -103,16 +116,15 @@ class _BatchNorm(Layer):
     def backward(self, grad_out):
         cache = self._cache
         g = self.check_grad_out(grad_out, None if cache is None else cache[0].shape)
-        x_hat, inv_std, batch_stats, axes, shape = cache
+        x_hat, inv_std, batch_stats, shape = cache
         scale = inv_std if not self.affine else inv_std * self.weight.data
+        g_sum, gx_sum = _channel_sum(g), _channel_sum(g * x_hat)
         if self.affine:
-            self.weight.grad = np.sum(g * x_hat, axis=axes)
-            self.bias.grad = np.sum(g, axis=axes)
+            self.weight.grad, self.bias.grad = gx_sum, g_sum
         if not batch_stats:
             return g * scale.reshape(shape)
-        g_mean = np.mean(g, axis=axes).reshape(shape)
-        gx_mean = np.mean(g * x_hat, axis=axes).reshape(shape)
-        return scale.reshape(shape) * (g - g_mean - x_hat * gx_mean)
+        m = g.size // self.num_features
+        return scale.reshape(shape) * (g - (g_sum / m).reshape(shape) - x_hat * (gx_sum / m).reshape(shape))
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
