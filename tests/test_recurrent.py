@@ -255,6 +255,10 @@ def test_errors(rng):
         layer(np.zeros((4, 2, 5)))
     with pytest.raises(ShapeError, match="h0"):
         layer(np.zeros((4, 2, 2)), np.zeros((1, 3, 3)))
+    with pytest.raises(ValueError, match="h0 must be an array"):
+        layer(np.zeros((4, 2, 2)), (np.zeros((1, 2, 3)), np.zeros((1, 2, 3))))
+    with pytest.raises(ShapeError, match="at least one step"):
+        layer(np.zeros((0, 2, 2)))
     y = layer(np.zeros((4, 2, 2)))
     with pytest.raises(ShapeError, match="grad_out"):
         layer.backward(np.zeros((4, 3, 3)))

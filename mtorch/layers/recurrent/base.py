@@ -118,6 +118,9 @@ class RNNBase(Layer):
         """
         layout = ("N", "T", self.input_size) if self.batch_first else ("T", "N", self.input_size)
         x = self.check_input(x, layout)
+        if x.shape[layout.index("T")] == 0:
+            raise ShapeError(f"{self._short_repr()}: expected a sequence of at least one step, "
+                             f"got input of shape {x.shape}")
         x = np.ascontiguousarray(x.swapaxes(0, 1)) if self.batch_first else x
         states0 = self._states(h0, x.shape[1], x.dtype, "{}0")
         G, H = self.GATES, self.hidden_size
@@ -186,14 +189,13 @@ class RNNBase(Layer):
         if grad_c_n is not None and "c" not in self.STATES:
             raise ValueError(f"{self._short_repr()}.backward(): grad_c_n given, but "
                              f"{type(self).__name__} has no cell state")
-        batch = g.shape[1]
-        grad_finals = self._states((grad_h_n, grad_c_n)[:len(self.STATES)], batch, dtype, "grad_{}_n")
+        grad_finals = self._states((grad_h_n, grad_c_n)[:len(self.STATES)], g.shape[1], dtype, "grad_{}_n")
         G, H = self.GATES, self.hidden_size
         grads0 = [None] * self.num_layers
         for k in reversed(range(self.num_layers)):
             x, hs, cell_cache = self._caches[k]
             w_ih, w_hh, b_ih, b_hh = self._layer_parameters(k)
-            steps, _, n_in = x.shape
+            steps, batch, n_in = x.shape
             da_ih, da_hh, grads0[k] = self._recurrence_backward(
                 g, [s[k] for s in grad_finals], hs, cell_cache, w_hh.data)
             # the sums over time (and batch) are single matrix products
@@ -203,7 +205,7 @@ class RNNBase(Layer):
             if b_ih is not None:
                 b_ih.grad = da_ih2.sum(axis=0)
                 b_hh.grad = b_ih.grad.copy() if da_hh is da_ih else da_hh2.sum(axis=0)
-            g = np.dot(da_ih2, w_ih.data).reshape(steps, -1, n_in)
+            g = np.dot(da_ih2, w_ih.data).reshape(steps, batch, n_in)
         for i, s in enumerate(self.STATES):
             setattr(self, f"grad_{s}0", np.stack([d[i] for d in grads0]))
         return g.swapaxes(0, 1) if self.batch_first else g
