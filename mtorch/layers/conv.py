@@ -29,9 +29,11 @@ class Conv2d(Layer):
         dL/dX_col = G @ W_col.T        -> dL/dx by col2im: each window's gradient
                                           is added back onto the pixels it was copied from
 
-    dL/dX_col is computed one kernel row at a time, ``G @ W[:, :, i, :]``
-    (kH matrix products), so that col2im reads each offset's block in
-    contiguous runs of C_in numbers.
+    With a bias, ``X_col`` gets a column of ones and ``W_col`` the bias as
+    its last row (the bias trick): the forward product adds b, and the last
+    row of ``dL/dW_col`` is ``dL/db``. Each of the three is ONE matrix
+    product (BLAS): many small products would each wait for BLAS's threads,
+    which costs most on a busy machine.
 
     Memory layout (speed only; the values are the same): the windows are
     taken from a channels-last copy of the input, so a window row is copied
@@ -142,9 +144,7 @@ class Conv2d(Layer):
             grad_windows = (w_col @ g.T).reshape(kh, kw, 1, n, *out_hw).transpose(0, 1, 3, 4, 5, 2)
         else:
             grad_w_col = self._cols.T @ g
-            w_rows = w_col.reshape(kh, kw * c, self.out_channels).transpose(0, 2, 1)
-            grad_windows = (np.matmul(g, w_rows).reshape(kh, n, out_hw[0], out_hw[1], kw, c)
-                            .transpose(0, 4, 1, 2, 3, 5))
+            grad_windows = (g @ w_col.T).reshape(n, *out_hw, kh, kw, c).transpose(3, 4, 0, 1, 2, 5)
         self.weight.grad = np.ascontiguousarray(grad_w_col[:k].reshape(kh, kw, c, self.out_channels)
                                                 .transpose(3, 2, 0, 1))
         if self.bias is not None:
