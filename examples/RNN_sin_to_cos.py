@@ -71,6 +71,8 @@ def parse_args(argv=None):
         args.lr = LEARNING_RATES[args.cell]
     if not 0 <= args.warmup < args.seq_len:
         p.error(f"--warmup must be in [0, seq-len), got {args.warmup}")
+    if args.max_freq < 1:
+        p.error(f"--max-freq must be >= 1, got {args.max_freq}")
     return args
 
 
