@@ -49,19 +49,21 @@ class Linear(Layer):
     def forward(self, x):
         x = self.check_input(x, (..., self.in_features))
         self._x = x
-        y = x @ self.weight.data.T
+        # np.dot on the 2-D view: one BLAS call whatever the leading dimensions
+        # (matmul loops over stacked matrices and is slow when a size is 1).
+        y = np.dot(x.reshape(-1, self.in_features), self.weight.data.T)
         if self.bias is not None:
             y += self.bias.data
-        return y
+        return y.reshape(x.shape[:-1] + (self.out_features,))
 
     def backward(self, grad_out):
         x = self._x
         g = self.check_grad_out(grad_out, None if x is None else x.shape[:-1] + (self.out_features,))
         g2 = g.reshape(-1, self.out_features)
-        self.weight.grad = g2.T @ x.reshape(-1, self.in_features)
+        self.weight.grad = np.dot(g2.T, x.reshape(-1, self.in_features))
         if self.bias is not None:
             self.bias.grad = g2.sum(axis=0)
-        return g @ self.weight.data
+        return np.dot(g2, self.weight.data).reshape(x.shape)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
