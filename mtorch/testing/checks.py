@@ -153,7 +153,7 @@ def _dotted(key):
 
 @_label("backward before forward")
 def backward_before_forward(ctx):
-    """A fresh layer refuses backward with ``BackwardBeforeForwardError``."""
+    """A fresh layer refuses backward (best with ``BackwardBeforeForwardError``, whose message says why)."""
     name = "backward before forward"
     written, _ = forward_writes(ctx)
     stale = [_dotted(k) for k, v in written.items() if v is not None]
@@ -165,9 +165,9 @@ def backward_before_forward(ctx):
     except BackwardBeforeForwardError:
         return CheckResult(name, True, "refused with BackwardBeforeForwardError")
     except Exception as error:
-        return CheckResult(name, False, f"raised {type(error).__name__}: {error}; begin backward with "
-                                        f"self.check_grad_out(grad_out, None if nothing is cached else "
-                                        f"the output's shape) so the error says what is wrong")
+        return CheckResult(name, True, f"refused with {type(error).__name__}: {error}; tip: begin backward "
+                                       f"with self.check_grad_out(grad_out, None if nothing is cached else "
+                                       f"the output's shape) so the error says what is wrong")
     return CheckResult(name, False, "backward ran on a fresh layer: it must raise BackwardBeforeForwardError")
 
 
