@@ -157,3 +157,15 @@ def test_torch_weights_load_and_agree_in_float32(rng):
     conv.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
     x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
     np.testing.assert_allclose(conv(x), ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_memory_layout_of_input_and_gradient_does_not_matter(rng):
+    conv = layers.Conv2d(3, 4, 3, padding=1).double()
+    x = rng.standard_normal((2, 3, 5, 6))
+    g = rng.standard_normal((2, 4, 5, 6))
+    y, grad = conv(x).copy(), conv.backward(g).copy()
+    w_grad = conv.weight.grad.copy()
+    channels_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(conv(channels_last), y, rtol=1e-12)
+    np.testing.assert_allclose(conv.backward(np.asfortranarray(g)), grad, rtol=1e-12)
+    np.testing.assert_allclose(conv.weight.grad, w_grad, rtol=1e-12)
