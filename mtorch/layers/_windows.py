@@ -100,24 +100,7 @@ def col2im(grad_windows, padded_shape, stride, dilation):
     channels-last padded ``(N, Hp, Wp, C)`` sum, one vectorised add per kernel offset.
     """
     kernel, out_hw = grad_windows.shape[:2], grad_windows.shape[3:5]
-    grad_windows = _offsets_contiguous(grad_windows)
     out = np.zeros(padded_shape, dtype=grad_windows.dtype)
     for (i, j), (rows, columns) in offset_slices(kernel, stride, dilation, out_hw):
         out[:, rows, columns, :] += grad_windows[i, j]
     return out
-
-
-def _offsets_contiguous(a):
-    """``a`` in C order, so that each kernel offset's block is contiguous for col2im's adds.
-
-    numpy works through a strided array in runs along its last axis, and
-    runs of a few channels make every add slow. So the array is copied once
-    up front, each pixel's C channels moved as one item (a void of C numbers'
-    bytes): about one pass over memory.
-    """
-    if a.flags.c_contiguous:
-        return a
-    if a.strides[-1] != a.itemsize:
-        return np.ascontiguousarray(a)
-    pixels = a.view(np.dtype((np.void, a.shape[-1] * a.itemsize)))
-    return np.ascontiguousarray(pixels).view(a.dtype).reshape(a.shape)
