@@ -31,9 +31,9 @@ class Conv2d(Layer):
 
     With a bias, ``X_col`` gets a column of ones and ``W_col`` the bias as
     its last row (the bias trick): the forward product adds b, and the last
-    row of ``dL/dW_col`` is ``dL/db``. Each of the three is ONE matrix
-    product (BLAS): many small products would each wait for BLAS's threads,
-    which costs most on a busy machine.
+    row of ``dL/dW_col`` is ``dL/db``. dL/dX_col is computed one kernel
+    offset at a time, ``G @ W[:, :, i, j].T`` (a batch of kH*kW products), so
+    that each offset's block is contiguous for col2im's adds.
 
     Memory layout (speed only; the values are the same): the windows are
     taken from a channels-last copy of the input, so a window row is copied
@@ -144,7 +144,8 @@ class Conv2d(Layer):
             grad_windows = (w_col @ g.T).reshape(kh, kw, 1, n, *out_hw).transpose(0, 1, 3, 4, 5, 2)
         else:
             grad_w_col = self._cols.T @ g
-            grad_windows = (g @ w_col.T).reshape(n, *out_hw, kh, kw, c).transpose(3, 4, 0, 1, 2, 5)
+            w_offsets = w_col.reshape(kh, kw, c, self.out_channels).transpose(0, 1, 3, 2)   # W[:, :, i, j].T
+            grad_windows = np.matmul(g, w_offsets).reshape(kh, kw, n, *out_hw, c)
         self.weight.grad = np.ascontiguousarray(grad_w_col[:k].reshape(kh, kw, c, self.out_channels)
                                                 .transpose(3, 2, 0, 1))
         if self.bias is not None:
