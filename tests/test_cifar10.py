@@ -12,7 +12,7 @@ import mtorch
 from mtorch.datasets import CIFAR10
 from mtorch.datasets import cifar10 as cifar10_module
 from mtorch.datasets.cifar10 import FOLDER, extract_cifar10, read_cifar10_bin
-from mtorch.datasets.mnist import DatasetNotFoundError
+from mtorch.datasets import DatasetNotFoundError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cifar10.py"
 TRAIN_NAMES = [f"data_batch_{i}.bin" for i in range(1, 6)]

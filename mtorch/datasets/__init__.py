@@ -8,7 +8,8 @@ from .cifar10 import CIFAR10
 from .download import ChecksumError, DownloadError, download, sha256_file, verify_file
 from .idx import IDXError, read_idx, write_idx
 from .iris import Iris
-from .mnist import MNIST, DatasetNotFoundError, FashionMNIST
-from .paths import data_root
+from .image_dataset import ImageDataset
+from .mnist import MNIST, FashionMNIST
+from .paths import DatasetNotFoundError, data_root
 from .sine import SineWaves
 from .transforms import Normalize

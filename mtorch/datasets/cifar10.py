@@ -19,10 +19,9 @@ import tarfile
 
 import numpy as np
 
-from ..data.dataset import Dataset
 from .download import ChecksumError, DownloadError, download, verify_file
-from .mnist import DatasetNotFoundError
-from .paths import ENV_VAR, data_root
+from .image_dataset import ImageDataset
+from .paths import ENV_VAR, DatasetNotFoundError, data_root
 from .transforms import Normalize
 
 ARCHIVE = "cifar-10-binary.tar.gz"
@@ -99,7 +98,7 @@ def extract_cifar10(archive, root):
         raise ValueError(f"{archive}: the archive lacks {missing}; not the CIFAR-10 binary version")
 
 
-class CIFAR10(Dataset):
+class CIFAR10(ImageDataset):
     """The CIFAR-10 images (binary version): 50,000 for training, 10,000 for testing.
 
     Args:
@@ -167,18 +166,6 @@ class CIFAR10(Dataset):
     def standard_transform(cls):
         """``Normalize`` with the training set's mean and std: uint8 -> float32 of mean 0, std 1."""
         return Normalize(cls.mean, cls.std)
-
-    def __len__(self):
-        return len(self.labels)
-
-    def __getitem__(self, index):
-        """``(transform(images[index]), labels[index])``; ``index`` may be an int, a slice or an index array."""
-        images = self.images[index]
-        return (images if self.transform is None else self.transform(images)), self.labels[index]
-
-    def get_batch(self, indices):
-        """A whole batch at once, transform included (``DataLoader`` uses it); ``indices`` an int array."""
-        return self[indices]
 
     def __repr__(self):
         split = "train" if self.train else "test"

@@ -12,8 +12,7 @@ is one flower's four measurements followed by its class index::
 import numpy as np
 
 from ..data.dataset import Dataset
-from .mnist import DatasetNotFoundError
-from .paths import ENV_VAR, data_root
+from .paths import ENV_VAR, DatasetNotFoundError, data_root
 
 FEATURE_NAMES = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)")
 

@@ -11,21 +11,17 @@ against the checksums below before they are used.
 """
 import numpy as np
 
-from ..data.dataset import Dataset
 from .download import DownloadError, download as download_file
 from .idx import read_idx
-from .paths import ENV_VAR, data_root
+from .image_dataset import ImageDataset
+from .paths import ENV_VAR, DatasetNotFoundError, data_root
 from .transforms import Normalize
 
 TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
-class DatasetNotFoundError(FileNotFoundError):
-    """A dataset's files are missing and could not be downloaded; says which and where to put them."""
-
-
-class _IDXImageDataset(Dataset):
+class _IDXImageDataset(ImageDataset):
     """Shared by MNIST and Fashion-MNIST: find or fetch the files, read them, serve batches.
 
     Subclasses set ``folder`` (below the root), ``mirrors`` (base URLs, tried in
@@ -85,19 +81,6 @@ class _IDXImageDataset(Dataset):
     def standard_transform(cls, flatten=False):
         """``Normalize`` with this dataset's training mean and std: uint8 -> float32 of mean 0, std 1."""
         return Normalize(cls.mean, cls.std, flatten=flatten)
-
-    def __len__(self):
-        return len(self.labels)
-
-    def __getitem__(self, index):
-        """``(transform(images[index]), labels[index])``; ``index`` may be an int, a slice or an index array."""
-        images = self.images[index]
-        return (images if self.transform is None else self.transform(images)), self.labels[index]
-
-    def get_batch(self, indices):
-        """The batch at ``indices`` (int array) in one gather: the transform runs once on the
-        uint8 batch, so only this batch is ever converted to float32. ``DataLoader`` calls it."""
-        return self[indices]
 
     def __repr__(self):
         split = "train" if self.train else "test"

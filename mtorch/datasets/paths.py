@@ -32,3 +32,7 @@ def data_root(root=None):
     if env:
         return Path(env).expanduser()
     return DEFAULT_ROOT
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset's files are missing and could not be downloaded; says which and where to put them."""
