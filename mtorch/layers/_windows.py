@@ -35,11 +35,11 @@ def pair(value, name, owner):
     return value
 
 
-def output_size(size, kernel, stride, pads, dilation, owner):
-    """Output extent of one spatial axis; raise ``ShapeError`` when no window fits."""
+def output_size(size, kernel, stride, pads, dilation, layer):
+    """Output extent of one spatial axis; raise ``ShapeError`` naming ``layer`` when no window fits."""
     out = (size + pads[0] + pads[1] - dilation * (kernel - 1) - 1) // stride + 1
     if out < 1:
-        raise ShapeError(f"{owner}: input size {size} (padded by {pads}) is smaller than the "
+        raise ShapeError(f"{layer._short_repr()}: input size {size} (padded by {pads}) is smaller than the "
                          f"kernel's extent {dilation * (kernel - 1) + 1}")
     return out
 

@@ -112,7 +112,7 @@ class Conv2d(Layer):
         x = self.check_input(x, ("N", self.in_channels, "H", "W"))
         n, c, h, w = x.shape
         (top, bottom), (left, right) = self._pads
-        out_hw = tuple(output_size(size, k, s, pads, d, self._short_repr()) for size, k, s, pads, d in
+        out_hw = tuple(output_size(size, k, s, pads, d, self) for size, k, s, pads, d in
                        zip((h, w), self.kernel_size, self.stride, self._pads, self.dilation))
         padded_shape = (n, h + top + bottom, w + left + right, c)
         if padded_shape == (n, h, w, c):

@@ -45,7 +45,7 @@ class _Pool2d(Layer):
     def _padded(self, x):
         """Check ``x``; return it padded with ``pad_value`` and the output's ``(H_out, W_out)``."""
         x = self.check_input(x, ("N", "C", "H", "W"))
-        out_hw = tuple(output_size(size, k, s, (p, p), d, self._short_repr()) for size, k, s, p, d in
+        out_hw = tuple(output_size(size, k, s, (p, p), d, self) for size, k, s, p, d in
                        zip(x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation))
         ph, pw = self.padding
         if ph or pw:
