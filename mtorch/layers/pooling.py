@@ -139,7 +139,7 @@ class AvgPool2d(_Pool2d):
 
     Shape: ``(N, C, H, W) -> (N, C, H_out, W_out)``, ``H_out = floor((H + 2 pH - kH) / sH) + 1``.
 
-    Cached: the shapes and the divisor.
+    Cached: the padded input (a view when there is no padding), the output and the divisor.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
@@ -148,12 +148,14 @@ class AvgPool2d(_Pool2d):
 
     def forward(self, x):
         xp, out_hw = self._padded(x)
-        y = np.zeros(xp.shape[:2] + out_hw, dtype=xp.dtype)
-        for _, (rows, cols) in self._windows(out_hw):
+        windows = list(self._windows(out_hw))
+        _, (rows, cols) = windows[0]
+        y = xp[:, :, rows, cols].copy(order="K")           # keeps the input's memory order
+        for _, (rows, cols) in windows[1:]:
             y += xp[:, :, rows, cols]
         divisor = self._divisor(xp.shape[2:], out_hw, xp.dtype)
         y /= divisor
-        self._cache = (xp.shape, y.shape, divisor)
+        self._cache = (xp, y, divisor)
         return y
 
     def _divisor(self, padded_hw, out_hw, dtype):
@@ -169,10 +171,10 @@ class AvgPool2d(_Pool2d):
 
     def backward(self, grad_out):
         cache = self._cache
-        g = self.check_grad_out(grad_out, None if cache is None else cache[1])
-        padded_shape, _, divisor = cache
-        share = g / divisor
-        grad = np.zeros(padded_shape, dtype=share.dtype)
+        g = self.check_grad_out(grad_out, None if cache is None else cache[1].shape)
+        xp, y, divisor = cache
+        share = _same_layout(g, y) / divisor
+        grad = np.zeros_like(xp)
         for _, (rows, cols) in self._windows(g.shape[2:]):
             grad[:, :, rows, cols] += share
         return self._unpad(grad)
