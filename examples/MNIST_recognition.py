@@ -141,8 +141,11 @@ def main():
     print(f"test accuracy: {np.mean(predictions == test_set.labels):.4f}")
 
 
-def evaluate(module, loss_func, dataset, batch_size=1000):
-    """Mean loss and the predicted class of every sample, in eval mode (no dropout)."""
+def evaluate(module, loss_func, dataset, batch_size=250):
+    """Mean loss and the predicted class of every sample, in eval mode (no dropout).
+
+    Batches of 250 keep the layer caches small (a CNN on 1000 images at once holds
+    several hundred MB of activations)."""
     module.eval()
     loss_sum, predictions = 0.0, []
     for imgs, targets in DataLoader(dataset, batch_size=batch_size):
