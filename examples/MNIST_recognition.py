@@ -86,9 +86,14 @@ def main():
     transform = dataset.standard_transform(flatten=True)     # uint8 (N, 28, 28) -> float32 (N, 784)
     train_set = dataset(args.data_dir, train=True, transform=transform)
     test_set = dataset(args.data_dir, train=False, transform=transform)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    train(args, MODELS[args.model](), train_set, test_set, name=f"{args.dataset}_{args.model}")
 
-    module = MODELS[args.model]()
+
+def train(args, module, train_set, test_set, name):
+    """Train ``module`` on ``train_set`` for ``args.epochs``, evaluating on ``test_set`` after each
+    epoch; save checkpoints and figures as ``<args.out>/<name>*``. Returns the test accuracy.
+    (``examples/cifar10.py`` trains with it too.)"""
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
     loss_func = CrossEntropyLoss(backward_func=module.backward)
     if args.optimizer == "adam":
         optimizer = Adam(module, lr=args.lr)
@@ -96,7 +101,6 @@ def main():
         optimizer = SGD(module, lr=args.lr, momentum=0.9, nesterov=True)
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs * len(train_loader))   # stepped per batch
 
-    name = f"{args.dataset}_{args.model}"
     checkpoint_path = os.path.join(args.out, f"{name}.npz")
     history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
     first_epoch = 0
@@ -138,7 +142,9 @@ def main():
         save_figures(os.path.join(args.out, name), history, test_set, predictions)
     if args.inspect:
         save_inspection(os.path.join(args.out, name), module, flow, test_set)
-    print(f"test accuracy: {np.mean(predictions == test_set.labels):.4f}")
+    accuracy = float(np.mean(predictions == test_set.labels))
+    print(f"test accuracy: {accuracy:.4f}")
+    return accuracy
 
 
 def evaluate(module, loss_func, dataset, batch_size=250):

@@ -16,23 +16,12 @@ unless ``--no-plots``, ``cifar10_<model>_curves.png``, ``_misclassified.png`` an
 ``_gradient_flow.png``). The last line printed is ``test accuracy: <fraction>``.
 """
 import argparse
-import os
-import time
 
-from MNIST_recognition import (evaluate, resume, save_checkpoint, save_figures,  # sets BLAS threads first
-                               save_inspection)
-
-import numpy as np
-from tqdm import tqdm
+from MNIST_recognition import DEFAULT_LR, train  # first: it sets the BLAS threads before numpy loads
 
 import mtorch
 from mtorch import Module, Sequential, layers
-from mtorch.data import DataLoader
 from mtorch.datasets import CIFAR10
-from mtorch.loss import CrossEntropyLoss
-from mtorch.optim import SGD, Adam
-from mtorch.optim.lr_scheduler import CosineAnnealingLR
-from mtorch.plot import GradientFlowRecorder
 
 
 class CifarMLP(Module):
@@ -66,11 +55,8 @@ class CifarCNN(Module):
             ]))
 
 
-EVAL_BATCH = 250          # test batches of 1000 would hold about 2 GB of the CNN's activations
-
 MODELS = {"mlp": CifarMLP, "cnn": CifarCNN}
 DEFAULT_EPOCHS = {"mlp": 20, "cnn": 10}
-DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
 
 
 def main(argv=None):
@@ -79,61 +65,7 @@ def main(argv=None):
     transform = CIFAR10.standard_transform()                 # uint8 (N, 3, 32, 32) -> float32, mean 0, std 1
     train_set = CIFAR10(args.data_dir, train=True, transform=transform)
     test_set = CIFAR10(args.data_dir, train=False, transform=transform)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
-
-    module = MODELS[args.model]()
-    loss_func = CrossEntropyLoss(backward_func=module.backward)
-    if args.optimizer == "adam":
-        optimizer = Adam(module, lr=args.lr)
-    else:
-        optimizer = SGD(module, lr=args.lr, momentum=0.9, nesterov=True)
-    scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs * len(train_loader))   # stepped per batch
-
-    name = f"cifar10_{args.model}"
-    checkpoint_path = os.path.join(args.out, f"{name}.npz")
-    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
-    first_epoch = 0
-    if args.resume:
-        first_epoch, history = resume(args, module, optimizer, scheduler, len(train_loader))
-    print(f"{name}: {len(train_set)} training and {len(test_set)} test images; "
-          f"{sum(p.size for p in module.parameters()):,} parameters; {args.optimizer}, lr {args.lr:g}")
-
-    flow = GradientFlowRecorder(module, every=10) if args.inspect else None   # backward hooks on every layer
-    predictions = None
-    for epoch in range(first_epoch, args.epochs):
-        start = time.perf_counter()
-        module.train()
-        loss_sum = correct = seen = 0
-        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", leave=False)
-        for imgs, targets in bar:
-            logits = module(imgs)
-            loss = loss_func(logits, targets)
-            loss.backward()                    # module.backward(dL/dlogits): every layer stores p.grad
-            optimizer.step()                   # updates every Parameter from its grad
-            scheduler.step()
-            loss_sum += loss.value * len(targets)
-            correct += int((logits.argmax(axis=1) == targets).sum())
-            seen += len(targets)
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
-        test_loss, predictions = evaluate(module, loss_func, test_set, batch_size=EVAL_BATCH)
-        for key, value in (("train_loss", loss_sum / seen), ("train_acc", correct / seen),
-                           ("test_loss", test_loss), ("test_acc", np.mean(predictions == test_set.labels))):
-            history[key].append(float(value))
-        print(f"epoch {epoch + 1:2d}/{args.epochs}: train loss {history['train_loss'][-1]:.4f}, "
-              f"train acc {history['train_acc'][-1]:.4f}, test loss {test_loss:.4f}, "
-              f"test acc {history['test_acc'][-1]:.4f}, {time.perf_counter() - start:.1f} s")
-        save_checkpoint(checkpoint_path, args, epoch + 1, module, optimizer, scheduler, history)
-
-    if predictions is None:
-        _, predictions = evaluate(module, loss_func, test_set, batch_size=EVAL_BATCH)
-    print(f"weights saved to {checkpoint_path}")
-    if not args.no_plots:
-        save_figures(os.path.join(args.out, name), history, test_set, predictions)
-    if args.inspect:
-        save_inspection(os.path.join(args.out, name), module, flow, test_set)
-    accuracy = float(np.mean(predictions == test_set.labels))
-    print(f"test accuracy: {accuracy:.4f}")
-    return accuracy
+    return train(args, MODELS[args.model](), train_set, test_set, name=f"cifar10_{args.model}")
 
 
 def parse_args(argv=None):

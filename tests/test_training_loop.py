@@ -1,7 +1,6 @@
 """The training loop of DESIGN.md, end to end, on a problem a linear model cannot solve."""
 import numpy as np
 
-import mtorch
 from mtorch import Module, Sequential, layers
 from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import SGD
