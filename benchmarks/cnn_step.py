@@ -32,7 +32,7 @@ def data(name, rng):
 
 def mtorch_step(name, x, y):
     import mtorch
-    from mtorch import Sequential, layers
+    from mtorch import Module, Sequential, layers
     from mtorch.loss import CrossEntropyLoss, MSELoss
     from mtorch.optim import SGD, Adam
 
@@ -46,6 +46,8 @@ def mtorch_step(name, x, y):
                             layers.Linear(800, 128), layers.ReLU(), layers.Linear(128, 10)])
     else:   # a recurrent layer (1 -> 32 features) and a Linear head on every time step
         model = Sequential([{"rnn": layers.RNN, "lstm": layers.LSTM}[name](1, 32), layers.Linear(32, 1)])
+    # the input is data: no dL/dx for it, as PyTorch computes none for a tensor that needs no gradient
+    model = Module(model, input_grad=False)
     if name in ("mlp", "cnn"):
         loss_func, optimizer = CrossEntropyLoss(model), SGD(model, lr=0.01, momentum=0.9)
     else:

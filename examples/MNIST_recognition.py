@@ -94,6 +94,7 @@ def train(args, module, train_set, test_set, name):
     epoch; save checkpoints and figures as ``<args.out>/<name>*``. Returns the test accuracy.
     (``examples/cifar10.py`` trains with it too.)"""
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+    module.input_grad = False      # the input is images: backward skips dL/d(images), nobody reads it
     loss_func = CrossEntropyLoss(backward_func=module.backward)
     if args.optimizer == "adam":
         optimizer = Adam(module, lr=args.lr)

@@ -106,12 +106,14 @@ def _numeric_gradient(scalar_fn, array, eps, entries):
 
 
 def detached_copy(layer):
-    """A deep copy of ``layer`` with no forward/backward hooks, so checks do not fire the user's hooks."""
+    """A deep copy of ``layer`` with no forward/backward hooks (checks do not fire the user's
+    hooks) and every input gradient computed (``needs_input_grad`` on), so all can be checked."""
     model = copy.deepcopy(layer)
     if isinstance(model, Layer):
         for _, sub in model.named_layers():
             sub._forward_hooks.clear()
             sub._backward_hooks.clear()
+            sub.needs_input_grad = True
     return model
 
 

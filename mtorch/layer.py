@@ -74,9 +74,14 @@ class Layer:
         batch_independent (bool): class attribute; True when each sample's output
             depends on that sample alone. A layer that mixes the batch in training
             mode (BatchNorm) sets it False; ``mtorch.testing.check_layer`` reads it.
+        needs_input_grad (bool): True unless the layer's input is data that needs
+            no gradient (set through ``Module.input_grad``). Layers whose dL/dx is
+            a costly product (Linear, Conv2d) then skip it and return None, as
+            PyTorch does for inputs that do not require a gradient.
     """
 
     batch_independent = True
+    needs_input_grad = True
     _hook_counter = 0
 
     def __init__(self):

@@ -11,6 +11,13 @@ class Module(Layer):
     too (``0.weight``, not ``sequential.0.weight``), so state dicts match
     ``torch.nn.Sequential``'s.
 
+    ``input_grad`` (default True): whether ``backward`` computes dL/d(input).
+    A model's input is usually data, whose gradient nobody reads; with
+    ``module.input_grad = False`` the first layer that has parameters stores
+    its parameter gradients but skips dL/dx (for the first Linear of an MLP
+    that is a third of the backward pass), and ``backward`` returns None,
+    just as PyTorch computes no gradient for an input that does not require one.
+
     Example:
         >>> class DigitModule(Module):
         ...     def __init__(self):
@@ -23,13 +30,33 @@ class Module(Layer):
         >>> module.backward(grad_logits)   # stores every parameter's gradient
     """
 
-    def __init__(self, sequential):
+    def __init__(self, sequential, input_grad=True):
         super().__init__()
         if not isinstance(sequential, Layer):
             raise TypeError(f"{type(self).__name__}: Module wraps a Layer (usually a Sequential), "
                             f"got {type(sequential).__name__}")
         self._layers[""] = sequential
         object.__setattr__(self, "sequential", sequential)
+        self.input_grad = input_grad
+
+    @property
+    def input_grad(self):
+        """True when ``backward`` returns dL/d(input); False skips it (see the class docstring)."""
+        first = self._first_trained_layer()
+        return first is None or first.needs_input_grad
+
+    @input_grad.setter
+    def input_grad(self, value):
+        first = self._first_trained_layer()
+        if first is not None:
+            first.needs_input_grad = bool(value)
+
+    def _first_trained_layer(self):
+        """The first layer, in forward order, that has parameters of its own (None if none has)."""
+        for _, layer in self.sequential.named_layers():
+            if layer._parameters:
+                return layer
+        return None
 
     def forward(self, x):
         return self.sequential(x)

@@ -95,7 +95,8 @@ class GradientFlowRecorder(_Recorder):
         grads = [p.grad for p in layer.parameters() if p.grad is not None]
         if grads:
             self.param_norms.setdefault(name, []).append(float(np.sqrt(sum(np.sum(g * g) for g in grads))))
-        self.input_norms.setdefault(name, []).append(float(np.linalg.norm(grad_in)))
+        if grad_in is not None:                # None: the layer's input is data (Module.input_grad)
+            self.input_norms.setdefault(name, []).append(float(np.linalg.norm(grad_in)))
 
 
 def _figure(nrows, ncols, width=4.0, height=3.0):

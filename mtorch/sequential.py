@@ -8,7 +8,9 @@ class Sequential(Layer):
 
     By the chain rule, ``backward`` passes ``dL/dy`` through the layers in
     reverse: ``dL/dx = b_1(b_2(...b_n(dL/dy)))`` where ``b_i`` is layer i's
-    backward. Each layer stores its own parameter gradients on the way.
+    backward. Each layer stores its own parameter gradients on the way. A
+    layer that returns None (its input needs no gradient, see
+    ``Module.input_grad``) ends the pass: the layers before it have no parameters.
 
     Layers are named ``"0"``, ``"1"``, ... so parameters are ``0.weight``,
     ``0.bias``, ... as in ``torch.nn.Sequential``.
@@ -47,6 +49,8 @@ class Sequential(Layer):
     def backward(self, grad_out):
         for layer in reversed(self._layers.values()):
             grad_out = layer.run_backward(grad_out)
+            if grad_out is None:
+                break
         return grad_out
 
     def __len__(self):

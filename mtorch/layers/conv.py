@@ -139,17 +139,18 @@ class Conv2d(Layer):
         kh, kw = self.kernel_size
         k = kh * kw * c
         w_col = self._w_col[:k]                            # without the bias row
-        if c == 1:
-            grad_w_col = self._cols @ g
-            grad_windows = (w_col @ g.T).reshape(kh, kw, 1, n, *out_hw).transpose(0, 1, 3, 4, 5, 2)
-        else:
-            grad_w_col = self._cols.T @ g
-            w_offsets = w_col.reshape(kh, kw, c, self.out_channels).transpose(0, 1, 3, 2)   # W[:, :, i, j].T
-            grad_windows = np.matmul(g, w_offsets).reshape(kh, kw, n, *out_hw, c)
+        grad_w_col = self._cols @ g if c == 1 else self._cols.T @ g
         self.weight.grad = np.ascontiguousarray(grad_w_col[:k].reshape(kh, kw, c, self.out_channels)
                                                 .transpose(3, 2, 0, 1))
         if self.bias is not None:
             self.bias.grad = grad_w_col[k].copy()
+        if not self.needs_input_grad:          # the input is data (see Module.input_grad)
+            return None
+        if c == 1:
+            grad_windows = (w_col @ g.T).reshape(kh, kw, 1, n, *out_hw).transpose(0, 1, 3, 4, 5, 2)
+        else:
+            w_offsets = w_col.reshape(kh, kw, c, self.out_channels).transpose(0, 1, 3, 2)   # W[:, :, i, j].T
+            grad_windows = np.matmul(g, w_offsets).reshape(kh, kw, n, *out_hw, c)
         grad_padded = col2im(grad_windows, padded_shape, self.stride, self.dilation)
         (top, _), (left, _) = self._pads
         return grad_padded[:, top:top + h, left:left + w, :].transpose(0, 3, 1, 2)

@@ -63,6 +63,8 @@ class Linear(Layer):
         self.weight.grad = np.dot(g2.T, x.reshape(-1, self.in_features))
         if self.bias is not None:
             self.bias.grad = g2.sum(axis=0)
+        if not self.needs_input_grad:          # the input is data (see Module.input_grad)
+            return None
         return np.dot(g2, self.weight.data).reshape(x.shape)
 
     def extra_repr(self):
