@@ -117,7 +117,7 @@ def detached_copy(layer):
     return model
 
 
-def compare_gradients(layer, x, target=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, max_entries=None):
+def compare_gradients(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, *, target=None, seed=0, max_entries=None):
     """Compare every gradient of ``layer`` at input ``x``; returns a list of ``GradientComparison``.
 
     Works on a float64 deep copy without hooks, so ``layer`` itself is not
@@ -129,6 +129,9 @@ def compare_gradients(layer, x, target=None, eps=1e-6, atol=1e-5, rtol=1e-3, see
     is_loss = isinstance(layer, Loss)
     if not is_loss and not isinstance(layer, Layer):
         raise TypeError(f"gradcheck takes a Layer or a Loss, got {type(layer).__name__}")
+    if is_loss and target is None:
+        raise ValueError(f"gradcheck of the loss {type(layer).__name__} needs its target: "
+                         f"gradcheck(loss, x, target=t)")
     model = detached_copy(layer)
     if not is_loss:
         model.double()
@@ -164,17 +167,17 @@ def compare_gradients(layer, x, target=None, eps=1e-6, atol=1e-5, rtol=1e-3, see
         mrandom.set_rng_state(rng_state)
 
 
-def gradcheck(layer, x, target=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0,
+def gradcheck(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *, target=None, seed=0,
               max_entries=None):
     """Check the input gradient and every parameter gradient of ``layer`` by finite differences.
 
     Args:
         layer: a Layer (any subclass, including your own) or a Loss.
         x: an input the layer accepts; converted to float64.
-        target: the target, when ``layer`` is a Loss.
         eps: finite-difference step.
         atol, rtol: an entry passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
         raise_exception: raise ``GradcheckError`` on failure (default) instead of returning False.
+        target: the target, when ``layer`` is a Loss (keyword only).
         seed: seed of the random upstream gradient.
         max_entries: difference at most this many entries of each array (default: all).
 
@@ -185,7 +188,7 @@ def gradcheck(layer, x, target=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_excep
         >>> mtorch.gradcheck(layers.Linear(3, 2), np.random.randn(4, 3))
         True
     """
-    results = compare_gradients(layer, x, target, eps, atol, rtol, seed, max_entries)
+    results = compare_gradients(layer, x, eps, atol, rtol, target=target, seed=seed, max_entries=max_entries)
     if all(r.ok for r in results):
         return True
     if raise_exception:

@@ -61,15 +61,16 @@ def test_gradcheck_leaves_the_layer_and_random_state_alone(rng):
     assert layer[0].weight.grad is None
 
 
-def test_tolerance_is_what_decides(rng):
-    class SlightlyOff(layers.Tanh):
-        def backward(self, grad_out):
-            return super().backward(grad_out) + 1e-4
+class SlightlyOffTanh(layers.Tanh):
+    def backward(self, grad_out):
+        return super().backward(grad_out) + 1e-4
 
+
+def test_tolerance_is_what_decides(rng):
     x = rng.standard_normal((3, 3))
     with pytest.raises(GradcheckError):
-        mtorch.gradcheck(SlightlyOff(), x)
-    assert mtorch.gradcheck(SlightlyOff(), x, atol=1e-3)
+        mtorch.gradcheck(SlightlyOffTanh(), x)
+    assert mtorch.gradcheck(SlightlyOffTanh(), x, atol=1e-3)
 
 
 def test_compare_gradients_gives_numbers(rng):
@@ -81,3 +82,15 @@ def test_compare_gradients_gives_numbers(rng):
 def test_gradcheck_rejects_non_layers():
     with pytest.raises(TypeError, match="gradcheck takes a Layer or a Loss, got function"):
         mtorch.gradcheck(lambda x: x, np.zeros(3))
+
+
+def test_positional_arguments_follow_the_documented_signature(rng):
+    x = rng.standard_normal((3, 3))
+    with pytest.raises(GradcheckError):
+        mtorch.gradcheck(SlightlyOffTanh(), x, 1e-6, 1e-6, 1e-3)
+    assert mtorch.gradcheck(SlightlyOffTanh(), x, 1e-6, 1e-3, 1e-3, False)
+
+
+def test_a_loss_needs_its_target(rng):
+    with pytest.raises(ValueError, match=r"needs its target: gradcheck\(loss, x, target=t\)"):
+        mtorch.gradcheck(mtorch.loss.MSELoss(), rng.standard_normal((2, 2)))

@@ -149,8 +149,8 @@ def test_split_rejects_bad_arguments(labels, fraction, message):
 def test_hinge_loss_gradient(rng):
     scores = rng.standard_normal((6, 3))
     target = np.array([0, 1, 2, 2, 1, 0])
-    assert mtorch.gradcheck(MultiMarginLoss(), scores, target)
-    assert mtorch.gradcheck(MultiMarginLoss(reduction="sum"), scores, target)
+    assert mtorch.gradcheck(MultiMarginLoss(), scores, target=target)
+    assert mtorch.gradcheck(MultiMarginLoss(reduction="sum"), scores, target=target)
 
 
 class SVMObjective(mtorch.Layer):
