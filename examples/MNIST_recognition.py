@@ -266,12 +266,13 @@ def plot_confusion_matrix(labels, predictions, class_names, path):
 
 
 # ------------------------------------------------------------------- arguments
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
+def parse_args(argv=None, description=__doc__, models=MODELS, datasets=DATASETS, default_epochs=DEFAULT_EPOCHS):
+    """The command line of the image examples (``cifar10.py`` passes its own models and dataset)."""
+    p = argparse.ArgumentParser(description=description.split("\n")[0])
+    p.add_argument("--model", choices=list(models), default="mlp")
+    p.add_argument("--dataset", choices=list(datasets), default=next(iter(datasets)))
     p.add_argument("--epochs", type=int, default=None,
-                   help=f"default: {', '.join(f'{k} {v}' for k, v in DEFAULT_EPOCHS.items())}")
+                   help=f"default: {', '.join(f'{k} {v}' for k, v in default_epochs.items())}")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="adam",
                    help="adam, or sgd with Nesterov momentum 0.9")
@@ -285,9 +286,9 @@ def parse_args():
     p.add_argument("--inspect", action="store_true",
                    help="also save activation histograms and per-layer gradient norms (gradient flow)")
     p.add_argument("--resume", metavar="PATH", help="continue training from a checkpoint saved by this script")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.epochs is None:
-        args.epochs = DEFAULT_EPOCHS[args.model]
+        args.epochs = default_epochs[args.model]
     if args.epochs < 1 or args.batch_size < 1:
         p.error("--epochs and --batch-size must be at least 1")
     if args.lr is None:

@@ -15,9 +15,7 @@ unless ``--no-plots``, ``cifar10_<model>_curves.png``, ``_misclassified.png`` an
 ``_confusion.png`` (with ``--inspect`` also ``_activations.png`` and
 ``_gradient_flow.png``). The last line printed is ``test accuracy: <fraction>``.
 """
-import argparse
-
-from MNIST_recognition import DEFAULT_LR, train  # first: it sets the BLAS threads before numpy loads
+from MNIST_recognition import parse_args, train  # first: it sets the BLAS threads before numpy loads
 
 import mtorch
 from mtorch import Module, Sequential, layers
@@ -60,42 +58,12 @@ DEFAULT_EPOCHS = {"mlp": 20, "cnn": 10}
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args = parse_args(argv, __doc__, MODELS, {"cifar10": CIFAR10}, DEFAULT_EPOCHS)
     mtorch.manual_seed(args.seed)
     transform = CIFAR10.standard_transform()                 # uint8 (N, 3, 32, 32) -> float32, mean 0, std 1
     train_set = CIFAR10(args.data_dir, train=True, transform=transform)
     test_set = CIFAR10(args.data_dir, train=False, transform=transform)
     return train(args, MODELS[args.model](), train_set, test_set, name=f"cifar10_{args.model}")
-
-
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", choices=sorted(MODELS), default="mlp")
-    p.add_argument("--epochs", type=int, default=None,
-                   help=f"default: {', '.join(f'{k} {v}' for k, v in DEFAULT_EPOCHS.items())}")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="adam",
-                   help="adam, or sgd with Nesterov momentum 0.9")
-    p.add_argument("--lr", type=float, default=None,
-                   help="starting learning rate, annealed to 0 along a cosine "
-                        f"(default: {', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items())})")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", default=None, help="data folder holding cifar-10-batches-bin/ "
-                   "(default: $MTORCH_DATA_DIR, else datasets/)")
-    p.add_argument("--out", default="runs", help="folder for the checkpoint and the figures")
-    p.add_argument("--no-plots", action="store_true", help="do not save the figures")
-    p.add_argument("--inspect", action="store_true",
-                   help="also save activation histograms and per-layer gradient norms (gradient flow)")
-    p.add_argument("--resume", metavar="PATH", help="continue training from a checkpoint saved by this script")
-    args = p.parse_args(argv)
-    if args.epochs is None:
-        args.epochs = DEFAULT_EPOCHS[args.model]
-    if args.epochs < 1 or args.batch_size < 1:
-        p.error("--epochs and --batch-size must be at least 1")
-    if args.lr is None:
-        args.lr = DEFAULT_LR[args.optimizer]
-    args.dataset = "cifar10"          # recorded in the checkpoint and checked by --resume
-    return args
 
 
 if __name__ == "__main__":
