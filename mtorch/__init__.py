@@ -20,7 +20,7 @@ from .serialization import load, save
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "datasets", "init", "loss", "optim", "plot", "testing")
+_SUBMODULES = ("data", "datasets", "functional", "init", "loss", "optim", "plot", "testing")
 
 
 def __getattr__(name):

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..functional import log_softmax, sigmoid
 from ..layer import Layer
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -122,9 +123,7 @@ class Sigmoid(Layer):
         self._y = None
 
     def forward(self, x):
-        x = self.check_input(x, (...,))
-        e = np.exp(-np.abs(x))
-        self._y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self._y = sigmoid(self.check_input(x, (...,)))
         return self._y
 
     def backward(self, grad_out):
@@ -166,9 +165,7 @@ class Softplus(_Elementwise):
 
     def _df(self, x):
         bx = self.beta * x
-        e = np.exp(-np.abs(bx))
-        sig = np.where(bx >= 0, 1 / (1 + e), e / (1 + e))
-        return np.where(bx > self.threshold, 1, sig).astype(x.dtype)
+        return np.where(bx > self.threshold, 1, sigmoid(bx)).astype(x.dtype)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -213,9 +210,7 @@ class LogSoftmax(Layer):
         self._y = None
 
     def forward(self, x):
-        x = self.check_input(x, (...,))
-        shifted = x - x.max(axis=self.dim, keepdims=True)
-        self._y = shifted - np.log(np.exp(shifted).sum(axis=self.dim, keepdims=True))
+        self._y = log_softmax(self.check_input(x, (...,)), self.dim)
         return self._y
 
     def backward(self, grad_out):

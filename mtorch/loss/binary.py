@@ -14,6 +14,7 @@ shape and float dtype.
 import numpy as np
 
 from ..errors import ShapeError
+from ..functional import sigmoid
 from .base import Loss
 
 # PyTorch keeps BCELoss's gradient denominator above this: 1e-12 stored as a float32.
@@ -117,14 +118,13 @@ class BCEWithLogitsLoss(_BinaryLoss):
     def forward(self, input, target):
         x = self._float_input(input)
         y = self._same_shape_target(x, target)
-        e = np.exp(-np.abs(x))
-        softplus_neg = np.maximum(-x, 0) + np.log1p(e)
-        sigmoid = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        softplus_neg = np.logaddexp(0, -x)          # log(1 + exp(-x)), stable for any x
+        p = sigmoid(x)
         if self.pos_weight is None:
-            return self._weighted(x, (1 - y) * x + softplus_neg, sigmoid - y)
+            return self._weighted(x, (1 - y) * x + softplus_neg, p - y)
         pw_y = self._broadcast("pos_weight", self.pos_weight, x) * y
         scale = 1 + pw_y - y
-        return self._weighted(x, (1 - y) * x + scale * softplus_neg, scale * sigmoid - pw_y)
+        return self._weighted(x, (1 - y) * x + scale * softplus_neg, scale * p - pw_y)
 
     def extra_repr(self):
         extra = [super().extra_repr()] if self.weight is not None else []

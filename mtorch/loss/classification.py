@@ -16,15 +16,8 @@ ignored (the number of them when there are no weights).
 import numpy as np
 
 from ..errors import ShapeError
+from ..functional import log_softmax
 from .base import Loss
-
-
-def log_softmax(x, axis):
-    """``log softmax(x) = x - log sum_j exp(x_j)`` along ``axis``, computed as
-    ``s - log sum_j exp(s_j)`` with ``s = x - max(x)``: every exponent is <= 0,
-    so nothing overflows, and the sum is >= 1, so its log is finite."""
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class _ClassLoss(Loss):
