@@ -194,7 +194,9 @@ class Layer:
             raise ShapeError(f"{self._short_repr()}: expected {name} of shape "
                              f"{_format_pattern(pattern)}, got {x.shape}")
         if dtype is None:
-            dtype = self._param_dtype() or (x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32)
+            dtype = self._param_dtype()
+        if dtype is None:
+            dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
         return x if x.dtype == dtype else x.astype(dtype)
 
     def check_grad_out(self, grad_out, expected_shape):
@@ -310,11 +312,15 @@ class Layer:
         keys raise ``StateDictError``; a shape mismatch always does.
         Returns ``(missing_keys, unexpected_keys)``.
         """
-        targets = OrderedDict()
-        for name, p in self.named_parameters():
-            targets[name] = p.data
-        for name, b in self.named_buffers():
-            targets[name] = b
+        targets = OrderedDict()                   # dotted name -> (owning layer, attribute name)
+        for prefix, layer in self.named_layers():
+            for attr in [*layer._parameters, *(b for b, v in layer._buffers.items() if v is not None)]:
+                targets[_join(prefix, attr)] = (layer, attr)
+
+        def current(name):
+            value = getattr(*targets[name])
+            return value.data if isinstance(value, Parameter) else value
+
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         problems = []
@@ -322,23 +328,21 @@ class Layer:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:
             problems.append(f"unexpected keys {unexpected}")
-        for k, current in targets.items():
-            if k in state_dict and np.shape(state_dict[k]) != current.shape:
+        for k in targets:
+            if k in state_dict and np.shape(state_dict[k]) != current(k).shape:
                 problems.append(f"key {k!r} has shape {np.shape(state_dict[k])}, "
-                                f"expected {current.shape}")
+                                f"expected {current(k).shape}")
         if problems:
             raise StateDictError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
                                  + " (nothing was loaded)")
-        params = dict(self.named_parameters())
-        for k in targets:
+        for k, (layer, attr) in targets.items():
             if k not in state_dict:
                 continue
-            if k in params:
-                params[k].data = np.array(state_dict[k], dtype=params[k].data.dtype)
+            value = np.array(state_dict[k], dtype=current(k).dtype)
+            if attr in layer._parameters:
+                layer._parameters[attr].data = value
             else:
-                owner_name, _, attr = k.rpartition(".")
-                owner = dict(self.named_layers())[owner_name]
-                setattr(owner, attr, np.array(state_dict[k], dtype=targets[k].dtype))
+                setattr(layer, attr, value)
         return IncompatibleKeys(missing, unexpected)
 
     # -------------------------------------------------------------- display
