@@ -228,9 +228,13 @@ class Layer:
             yield from layer.named_parameters(_join(prefix, name))
 
     def parameters(self):
-        """Yield every Parameter of this layer and its sub-layers, in registration order."""
+        """Yield every Parameter of this layer and its sub-layers, in registration order, once
+        each: a Parameter shared by two layers is updated and counted once (as in PyTorch)."""
+        seen = set()
         for _, p in self.named_parameters():
-            yield p
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield p
 
     def named_buffers(self, prefix=""):
         """Yield ``(dotted_name, array)`` for every registered buffer."""

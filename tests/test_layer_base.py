@@ -216,3 +216,16 @@ def test_manual_seed_makes_initialisation_reproducible():
     assert not np.array_equal(b["0.weight"], c["0.weight"])
     with pytest.raises(ValueError, match="non-negative integer"):
         mtorch.manual_seed(-1)
+
+
+def test_a_shared_parameter_is_listed_stepped_and_clipped_once():
+    from mtorch.optim import SGD, clip_grad_norm
+    shared = layers.Linear(2, 2, bias=False)
+    net = Sequential([shared, shared])
+    assert len(list(net.parameters())) == 1 and list(net.state_dict()) == ["0.weight", "1.weight"]
+    shared.weight.grad = np.ones((2, 2), np.float32)
+    before = shared.weight.data.copy()
+    SGD(net, lr=0.1).step()
+    np.testing.assert_allclose(shared.weight.data, before - 0.1, rtol=1e-6)
+    assert clip_grad_norm(net, max_norm=1.0) == pytest.approx(2.0)
+    np.testing.assert_allclose(shared.weight.grad, 0.5, rtol=1e-5)

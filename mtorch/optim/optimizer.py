@@ -92,8 +92,8 @@ class Optimizer:
                             f"got {param_group!r}")
         source = param_group["params"]
         layer = source if isinstance(source, Layer) else None
-        if layer is not None:           # a Parameter shared by two layers is optimized once
-            params = list({id(p): p for p in layer.parameters()}.values())
+        if layer is not None:           # parameters() lists a Parameter shared by two layers once
+            params = list(layer.parameters())
         elif isinstance(source, Parameter):
             params = [source]
         else:
