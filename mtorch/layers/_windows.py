@@ -14,25 +14,25 @@ Two views of the same windows live here:
 * ``offset_slices`` gives, for each kernel offset ``(i, j)``, the slices that
   pick that offset's input pixel from every window at once: ``x[..., rows,
   cols]`` has the output's spatial shape. Pooling takes the max or the sum of
-  these ``kH*kW`` strided views, and every backward pass adds gradients back
-  through them (``col2im``), one vectorised add per kernel offset.
+  these ``kH*kW`` strided views and adds gradients back through them in
+  backward; convolution's ``col2im`` does the same for its channels-last
+  windows. Either way, one vectorised add per kernel offset.
 """
 import numpy as np
 
 from ..errors import ShapeError
 
 
-def pair(value, name, owner):
-    """``value`` as a pair of positive ints (an int is used for both axes)."""
+def pair(value, name, owner, minimum=1):
+    """``value`` as a pair of ints >= ``minimum`` (an int is used for both axes)."""
     if isinstance(value, (int, np.integer)):
         value = (value, value)
-    try:
-        value = tuple(int(v) for v in value)
-    except TypeError:
-        raise TypeError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}") from None
-    if len(value) != 2:
-        raise ValueError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
-    return value
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(v, (int, np.integer)) for v in value)):
+        raise TypeError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(value) < minimum:
+        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {tuple(value)}")
+    return tuple(int(v) for v in value)
 
 
 def output_size(size, kernel, stride, pads, dilation, layer):

@@ -75,10 +75,7 @@ class Conv2d(Layer):
         self.kernel_size = pair(kernel_size, "kernel_size", name)
         self.stride = pair(stride, "stride", name)
         self.dilation = pair(dilation, "dilation", name)
-        if min(self.kernel_size + self.stride + self.dilation) < 1:
-            raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got "
-                             f"{self.kernel_size}, {self.stride}, {self.dilation}")
-        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", name)
+        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", name, minimum=0)
         self._pads = self._resolve_padding()
         self.weight = Parameter(np.zeros((self.out_channels, self.in_channels) + self.kernel_size))
         self.bias = Parameter(np.zeros(self.out_channels)) if bias else None
@@ -97,8 +94,6 @@ class Conv2d(Layer):
             return tuple((t // 2, t - t // 2) for t in totals)
         if isinstance(self.padding, str):
             raise ValueError(f"{name}: padding must be 'same', 'valid', an int or a pair, got {self.padding!r}")
-        if min(self.padding) < 0:
-            raise ValueError(f"{name}: padding must be non-negative, got {self.padding}")
         return tuple((p, p) for p in self.padding)
 
     def reset_parameters(self):

@@ -30,12 +30,9 @@ class _Pool2d(Layer):
         name = type(self).__name__
         self.kernel_size = pair(kernel_size, "kernel_size", name)
         self.stride = self.kernel_size if stride is None else pair(stride, "stride", name)
-        self.padding = pair(padding, "padding", name)
+        self.padding = pair(padding, "padding", name, minimum=0)
         self.dilation = pair(dilation, "dilation", name)
-        if min(self.kernel_size + self.stride + self.dilation) < 1:
-            raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got "
-                             f"{self.kernel_size}, {self.stride}, {self.dilation}")
-        if any(not 0 <= p <= (d * (k - 1) + 1) // 2
+        if any(p > (d * (k - 1) + 1) // 2
                for p, k, d in zip(self.padding, self.kernel_size, self.dilation)):
             raise ValueError(f"{name}: padding must be between 0 and half the kernel's extent, "
                              f"got padding={self.padding} for kernel_size={self.kernel_size}")
@@ -90,7 +87,7 @@ class MaxPool2d(_Pool2d):
     it only where it is strictly larger, and since t only grows,
     ``winner = max(winner, t * (x_t > running_max))`` records the first winner.
 
-    Cached: the padded input (a view when there is no padding) and the
+    Cached: the padded input's shape and dtype, and the
     offset index of each window's maximum (one byte per output when ``kH*kW <= 256``).
     """
 
@@ -107,15 +104,15 @@ class MaxPool2d(_Pool2d):
             better = candidate > y
             np.maximum(y, candidate, out=y)
             np.maximum(winner, np.multiply(better, t, dtype=winner.dtype), out=winner)
-        self._cache = (xp, winner)
+        self._cache = (xp.shape, xp.dtype, winner)
         return y
 
     def backward(self, grad_out):
         cache = self._cache
-        g = self.check_grad_out(grad_out, None if cache is None else cache[1].shape)
-        xp, winner = cache
+        g = self.check_grad_out(grad_out, None if cache is None else cache[2].shape)
+        padded_shape, dtype, winner = cache
         g = _same_layout(g, winner)
-        grad = np.zeros_like(xp)
+        grad = np.zeros_like(winner, dtype=dtype, shape=padded_shape)     # keeps the memory order
         for t, (_, (rows, cols)) in enumerate(self._windows(winner.shape[2:])):
             if self._overlapping:
                 grad[:, :, rows, cols] += g * (winner == t)
@@ -139,7 +136,7 @@ class AvgPool2d(_Pool2d):
 
     Shape: ``(N, C, H, W) -> (N, C, H_out, W_out)``, ``H_out = floor((H + 2 pH - kH) / sH) + 1``.
 
-    Cached: the padded input (a view when there is no padding), the output and the divisor.
+    Cached: the padded input's shape, the output and the divisor.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
@@ -155,7 +152,7 @@ class AvgPool2d(_Pool2d):
             y += xp[:, :, rows, cols]
         divisor = self._divisor(xp.shape[2:], out_hw, xp.dtype)
         y /= divisor
-        self._cache = (xp, y, divisor)
+        self._cache = (xp.shape, y, divisor)
         return y
 
     def _divisor(self, padded_hw, out_hw, dtype):
@@ -172,9 +169,9 @@ class AvgPool2d(_Pool2d):
     def backward(self, grad_out):
         cache = self._cache
         g = self.check_grad_out(grad_out, None if cache is None else cache[1].shape)
-        xp, y, divisor = cache
+        padded_shape, y, divisor = cache
         share = _same_layout(g, y) / divisor
-        grad = np.zeros_like(xp)
+        grad = np.zeros_like(y, shape=padded_shape)                        # keeps the memory order
         for _, (rows, cols) in self._windows(g.shape[2:]):
             grad[:, :, rows, cols] += share
         return self._unpad(grad)
