@@ -1,7 +1,6 @@
 """Dropout: randomly zero activations while training (inverted dropout)."""
 import numpy as np
 
-from ..errors import ShapeError
 from ..layer import Layer
 from ..random import generator
 
@@ -66,7 +65,9 @@ class Dropout2d(Dropout):
     Cached: the ``(N, C, 1, 1)`` mask.
     """
 
+    def forward(self, x):
+        self.check_input(x, ("N", "C", "H", "W") if np.ndim(x) > 3 else ("N", "C", "L"))
+        return super().forward(x)
+
     def _mask_shape(self, x):
-        if x.ndim < 3:
-            raise ShapeError(f"{self._short_repr()}: expected input of shape (N, C, H, W), got {x.shape}")
         return x.shape[:2] + (1,) * (x.ndim - 2)

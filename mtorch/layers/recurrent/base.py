@@ -161,11 +161,7 @@ class RNNBase(Layer):
             if s is None:
                 states.append(np.zeros(shape, dtype))
                 continue
-            s = np.asarray(s)
-            if s.shape != shape:
-                raise ShapeError(f"{self._short_repr()}: expected {label.format(name)} of shape "
-                                 f"(num_layers, batch, hidden_size) = {shape}, got {s.shape}")
-            states.append(s.astype(dtype, copy=False))
+            states.append(self.check_input(s, shape, dtype=dtype, name=label.format(name)))
         return states
 
     # ----------------------------------------------------------------- backward
