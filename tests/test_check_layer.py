@@ -324,3 +324,15 @@ def test_a_small_cnn_passes_with_an_nchw_input():
                       layers.MaxPool2d(2), layers.Flatten(), layers.Linear(8, 3)])
     report = assert_layer_ok(net, input_shape=(3, 1, 4, 4), expected_output_shape=(3, 3))
     assert report.checks[0].message == "output (3, 3) float32, as expected"
+
+
+def test_the_hint_counts_wrong_entries_with_the_tolerance_the_user_chose():
+    class BiasOffByALittle(mtorch.layers.Linear):
+        def backward(self, grad_out):
+            grad_in = super().backward(grad_out)
+            self.bias.grad = self.bias.grad + 1e-5
+            return grad_in
+
+    report = check_layer(BiasOffByALittle(3, 2), atol=1e-9, rtol=1e-7, verbose=False)
+    line = next(c.message for c in report.checks if c.name == "gradient of bias")
+    assert "wrong at 2 of 2 entries" in line and "1 x numeric" not in line

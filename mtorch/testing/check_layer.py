@@ -25,7 +25,6 @@ for the checks and restored afterwards. The checks, in order (one report line ea
   (train mode is skipped when the layer sets ``batch_independent = False``).
 - train/eval: whether the modes differ; eval is deterministic and changes no state.
 """
-import copy
 
 import numpy as np
 
@@ -156,7 +155,7 @@ def check_layer(layer, x=None, input_shape=None, *, expected_output_shape=None, 
         f"gradients: float64 central differences, eps={eps:g}; an entry passes when "
         f"|analytic - numeric| <= {atol:g} + {rtol:g} * |numeric|",
     ])
-    saved_rng = copy.deepcopy(mrandom.get_rng_state())
+    saved_rng = mrandom.get_rng_state()
     try:
         mrandom.manual_seed(seed)
         report.checks += _run(checks.forward, ctx)

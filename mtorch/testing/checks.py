@@ -229,12 +229,11 @@ def _hint(cmp, batch):
     a, n = cmp.analytic[checked], cmp.numeric[checked]
     if not np.any(a):
         return "the analytic gradient is all zeros"
-    excess = np.abs(a - n) > 1e-5 + 1e-3 * np.abs(n)
-    hint = f"wrong at {int(excess.sum())} of {a.size} entries"
+    hint = f"wrong at {cmp.wrong} of {cmp.checked} entries"
     nn = float(n @ n)
     if nn > 0:
         scale = float(a @ n) / nn
-        if np.linalg.norm(a - scale * n) <= 1e-3 * np.linalg.norm(a):
+        if np.linalg.norm(a - scale * n) <= 1e-3 * np.linalg.norm(a) and abs(scale - 1) >= 1e-3:
             if abs(scale + 1) < 1e-3:
                 hint += "; the sign is flipped"
             elif batch and (abs(scale - batch) < 1e-3 * batch or abs(scale * batch - 1) < 1e-3):
