@@ -100,9 +100,10 @@ def test_extreme_inputs_stay_finite_without_warnings(make):
 
 
 def test_flatten_and_reshape(rng):
-    x = rng.standard_normal((2, 3, 4, 5))
-    assert layers.Flatten()(x).shape == (2, 60)
-    assert layers.Flatten(0, 1)(x).shape == (6, 4, 5)
+    x = np.arange(120.0).reshape(2, 3, 4, 5)
+    np.testing.assert_array_equal(layers.Flatten()(x), x.reshape(2, 60))
+    np.testing.assert_array_equal(layers.Flatten(0, 1)(x), x.reshape(6, 4, 5))
+    np.testing.assert_array_equal(layers.Reshape((3, 20))(x), x.reshape(2, 3, 20))
     assert layers.Reshape((1, 6, -1))(rng.standard_normal((2, 30))).shape == (2, 1, 6, 5)
     for layer, shape in [(layers.Flatten(), (2, 3, 4)), (layers.Flatten(1, 2), (2, 3, 4, 5)),
                          (layers.Reshape((3, 4)), (2, 12)), (layers.Reshape((-1, 2)), (3, 8))]:

@@ -19,9 +19,10 @@ def python_block_after(heading):
 def test_the_layer_written_in_the_readme_is_right(rng):
     namespace = {}
     exec(python_block_after("## Writing a layer"), namespace)
-    scale = namespace["Scale"]
-    assert mtorch.gradcheck(scale(3), rng.standard_normal((4, 3)))
-    assert check_layer(scale(3), input_shape=(4, 3), verbose=False)
+    layer = namespace["Scale"](3)
+    layer.gamma.data[...] = rng.uniform(0.5, 1.5, 3)          # at gamma = 1, dL/dx = dL/dy hides mistakes
+    assert mtorch.gradcheck(layer, rng.standard_normal((4, 3)))
+    assert check_layer(layer, input_shape=(4, 3), verbose=False)
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(os.environ.get("MTORCH_DATA_DIR", "/nonexistent"), "mnist")),

@@ -31,7 +31,7 @@ def test_design_loop_learns_a_spiral():
     loss_func = CrossEntropyLoss(backward_func=module.backward)
     optimizer = SGD(module, lr=0.5)
     first = None
-    for _ in range(1500):
+    for _ in range(500):
         loss = loss_func(module(x), y)
         first = loss.value if first is None else first
         loss.backward()
@@ -47,7 +47,10 @@ def test_a_linear_model_cannot_solve_the_spiral():
     module = Module(Sequential([layers.Linear(2, 3)]))
     loss_func = CrossEntropyLoss(backward_func=module)
     optimizer = SGD(module, lr=0.5)
+    first = loss_func(module(x), y).value
     for _ in range(300):
-        loss_func(module(x), y).backward()
+        loss = loss_func(module(x), y)
+        loss.backward()
         optimizer.step()
-    assert (module(x).argmax(axis=1) == y).mean() < 0.7
+    assert loss.value < 0.8 * first                       # it does learn what a line can learn
+    assert 0.45 < (module(x).argmax(axis=1) == y).mean() < 0.7
