@@ -146,13 +146,6 @@ def test_split_rejects_bad_arguments(labels, fraction, message):
 
 
 # ------------------------------------------------------- the linear SVM
-def test_hinge_loss_gradient(rng):
-    scores = rng.standard_normal((6, 3))
-    target = np.array([0, 1, 2, 2, 1, 0])
-    assert mtorch.gradcheck(MultiMarginLoss(), scores, target=target)
-    assert mtorch.gradcheck(MultiMarginLoss(reduction="sum"), scores, target=target)
-
-
 class SVMObjective(mtorch.Layer):
     """The SVM's training objective as one layer: ``x -> mean hinge(Linear(x), y)``, output shape (1,)."""
 

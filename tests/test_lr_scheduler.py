@@ -69,8 +69,8 @@ def test_one_cycle_lr_hand_values_and_momentum():
     assert got == pytest.approx(expected, rel=1e-12)
     expected_m = [anneal(0.95, 0.85, s / 2) if s <= 2 else anneal(0.85, 0.95, (s - 2) / 7) for s in range(10)]
     assert momenta == pytest.approx(expected_m, rel=1e-12)
+    scheduler.step()                                          # the 10th step is allowed, as in torch
     with pytest.raises(ValueError, match="total_steps is 10"):
-        scheduler.step()
         scheduler.step()
 
 

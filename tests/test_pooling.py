@@ -28,6 +28,16 @@ def reference_pool(x, kernel, stride, padding, reduce, pad_value, dilation=(1, 1
 
 
 # (kernel, stride, padding, dilation, (H, W))
+def as_pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def reference_args(k, s, p, d=1):
+    """Kernel, stride (default: the kernel, as PyTorch), padding and dilation as pairs, from the config
+    itself rather than from the layer, so a wrong default in the layer cannot change the reference."""
+    return as_pair(k), as_pair(k if s is None else s), as_pair(p), as_pair(d)
+
+
 MAX_CONFIGS = [
     (2, None, 0, 1, (6, 6)),
     (2, None, 0, 1, (7, 5)),               # odd sizes: the last row/column is dropped (floor)
@@ -48,7 +58,8 @@ def test_maxpool_forward_and_gradcheck(config, rng):
     k, s, p, d, hw = config
     pool = layers.MaxPool2d(k, s, p, dilation=d)
     x = rng.standard_normal((2, 3) + hw)
-    expected = reference_pool(x, pool.kernel_size, pool.stride, pool.padding, max, -np.inf, pool.dilation)
+    kernel, stride, padding, dilation = reference_args(k, s, p, d)
+    expected = reference_pool(x, kernel, stride, padding, max, -np.inf, dilation)
     np.testing.assert_array_equal(pool(x), expected)
     assert mtorch.gradcheck(pool, x)
 
@@ -77,11 +88,11 @@ def test_avgpool_forward_and_gradcheck(config, count_include_pad, rng):
     k, s, p, hw = config
     pool = layers.AvgPool2d(k, s, p, count_include_pad=count_include_pad)
     x = rng.standard_normal((2, 3) + hw)
+    kernel, stride, padding, _ = reference_args(k, s, p)
     if count_include_pad:
-        expected = reference_pool(x, pool.kernel_size, pool.stride, pool.padding, np.mean, 0.0)
+        expected = reference_pool(x, kernel, stride, padding, np.mean, 0.0)
     else:
-        expected = reference_pool(x, pool.kernel_size, pool.stride, pool.padding,
-                                  lambda v: np.nanmean(v), np.nan)
+        expected = reference_pool(x, kernel, stride, padding, lambda v: np.nanmean(v), np.nan)
     np.testing.assert_allclose(pool(x), expected, rtol=1e-12, atol=1e-14)
     assert mtorch.gradcheck(pool, x)
 
@@ -148,6 +159,7 @@ def test_errors_name_the_layer():
     lambda nn: (layers.MaxPool2d(3, 2, 1), nn.MaxPool2d(3, 2, 1)),
     lambda nn: (layers.MaxPool2d((2, 3), (1, 2), (1, 0), dilation=(2, 1)),
                 nn.MaxPool2d((2, 3), (1, 2), (1, 0), dilation=(2, 1))),
+    lambda nn: (layers.AvgPool2d(2), nn.AvgPool2d(2)),
     lambda nn: (layers.AvgPool2d(3, 2, 1), nn.AvgPool2d(3, 2, 1)),
     lambda nn: (layers.AvgPool2d(3, 2, 1, count_include_pad=False), nn.AvgPool2d(3, 2, 1, count_include_pad=False)),
     lambda nn: (layers.AdaptiveAvgPool2d((3, 4)), nn.AdaptiveAvgPool2d((3, 4))),
