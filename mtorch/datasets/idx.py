@@ -102,4 +102,5 @@ def write_idx(path, array):
     header = bytes([0, 0, codes[native], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     data = array.astype(_CODE_TO_DTYPE[codes[native]], copy=False).tobytes()
     with (gzip.open if str(path).endswith(".gz") else open)(path, "wb") as f:
-        f.write(header + data)
+        f.write(header)
+        f.write(data)

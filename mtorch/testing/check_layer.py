@@ -9,7 +9,8 @@ for the checks and restored afterwards. The checks, in order (one report line ea
 - double(): after ``layer.double()`` a float64 input gives a float64 output.
 - input unchanged / grad_out unchanged: forward and backward do not edit
   their arguments in place.
-- backward before forward: a fresh layer raises ``BackwardBeforeForwardError``.
+- backward before forward: a fresh layer refuses backward (any exception; ``check_grad_out``
+  raises the clearest, ``BackwardBeforeForwardError``).
 - backward shape: dL/dx has the input's shape and dtype.
 - backward stores grads: backward leaves the parameters as they were.
 - step(lr): each parameter becomes ``p - lr * p.grad``.

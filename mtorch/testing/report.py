@@ -50,9 +50,6 @@ class LayerReport:
                 return c
         raise KeyError(f"no check named {name!r}; checks: {[c.name for c in self.checks]}")
 
-    def __contains__(self, name):
-        return any(c.name == name for c in self.checks)
-
     @property
     def text(self):
         width = max([len(c.name) for c in self.checks] + [20])
