@@ -19,10 +19,9 @@ import tarfile
 
 import numpy as np
 
-from .download import ChecksumError, DownloadError, download, verify_file
+from .download import ChecksumError, download, verify_file
 from .image_dataset import ImageDataset
-from .paths import ENV_VAR, DatasetNotFoundError, data_root
-from .transforms import Normalize
+from .paths import ENV_VAR
 
 ARCHIVE = "cifar-10-binary.tar.gz"
 ARCHIVE_URLS = ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",)
@@ -128,32 +127,18 @@ class CIFAR10(ImageDataset):
     mean, std = 0.4734, 0.2516
 
     def __init__(self, root=None, train=True, download=True, transform=None):
-        self.root = data_root(root)
-        self.train = bool(train)
-        self.transform = transform
+        super().__init__(root, train, transform)
         directory = self.root / FOLDER
-        paths = [directory / name for name in (TRAIN_FILES if self.train else TEST_FILES)]
-        self._ensure_files(directory, paths, download)
-        self.images, self.labels = read_cifar10_bin(paths)
+        names = TRAIN_FILES if self.train else TEST_FILES
+        self._ensure_files(directory, names, download)
+        self.images, self.labels = read_cifar10_bin([directory / name for name in names])
 
-    def _ensure_files(self, directory, paths, download):
-        missing = [path.name for path in paths if not path.is_file()]
-        if not missing:
-            return
-        failure = "(download=False, so nothing was downloaded)"
-        if download:
-            try:
-                self._fetch_archive()
-                return
-            except DownloadError as error:
-                failure = f"The download failed (no network?): {error}"
-        raise DatasetNotFoundError(
-            f"CIFAR10: missing {', '.join(missing)} in {directory}.\n"
-            f"Download the binary version {ARCHIVE_URLS[0]} (MD5 {ARCHIVE_MD5}) and unpack it in "
-            f"{self.root} (it creates {FOLDER}/), or set the environment variable {ENV_VAR} "
-            f"(or pass root=) to a folder that has {FOLDER}/.\n{failure}")
+    def _advice(self, directory):
+        return (f"Download the binary version {ARCHIVE_URLS[0]} (MD5 {ARCHIVE_MD5}) and unpack it in "
+                f"{self.root} (it creates {FOLDER}/), or set the environment variable {ENV_VAR} "
+                f"(or pass root=) to a folder that has {FOLDER}/.")
 
-    def _fetch_archive(self):
+    def _fetch(self, directory, missing):
         """Download the archive (unless a verified copy is already in ``root``) and unpack it."""
         archive = self.root / ARCHIVE
         try:
@@ -162,12 +147,3 @@ class CIFAR10(ImageDataset):
             download(ARCHIVE_URLS, archive, md5=ARCHIVE_MD5, desc=ARCHIVE)
         extract_cifar10(archive, self.root)
 
-    @classmethod
-    def standard_transform(cls):
-        """``Normalize`` with the training set's mean and std: uint8 -> float32 of mean 0, std 1."""
-        return Normalize(cls.mean, cls.std)
-
-    def __repr__(self):
-        split = "train" if self.train else "test"
-        return (f"CIFAR10(split={split!r}, samples={len(self)}, "
-                f"root={str(self.root)!r}, transform={self.transform!r})")

@@ -1,16 +1,47 @@
 """ImageDataset: uint8 images and int64 labels held in memory, converted one batch at a time."""
 from ..data.dataset import Dataset
+from .download import DownloadError
+from .paths import DatasetNotFoundError, data_root
+from .transforms import Normalize
 
 
 class ImageDataset(Dataset):
     """Base of MNIST, Fashion-MNIST and CIFAR-10.
 
     Subclasses load ``images`` (uint8, ``(N, ...)``) and ``labels`` (int64,
-    ``(N,)``) and keep the optional ``transform``. Indexing gathers the
-    uint8 pixels first and transforms only what was asked for, so the
-    float32 copy of the data never exists as a whole: a batch of 128 MNIST
-    images is 400 KB, the whole training set as float32 188 MB.
+    ``(N,)``), set ``class_names`` and the training pixels' ``mean`` and
+    ``std``, and say how to fetch missing files (``_fetch``) and where a user
+    can get them by hand (``_advice``). Indexing gathers the uint8 pixels
+    first and transforms only what was asked for, so the float32 copy of the
+    data never exists as a whole: a batch of 128 MNIST images is 400 KB, the
+    whole training set as float32 188 MB.
     """
+
+    class_names = mean = std = None
+
+    def __init__(self, root, train, transform):
+        self.root, self.train, self.transform = data_root(root), bool(train), transform
+
+    def _ensure_files(self, directory, names, download):
+        """Make sure ``directory`` holds ``names``: fetch the missing ones when ``download``,
+        else (or when fetching fails) raise ``DatasetNotFoundError`` saying what to put where."""
+        missing = [name for name in names if not (directory / name).is_file()]
+        if not missing:
+            return
+        failure = "(download=False, so nothing was downloaded)"
+        if download:
+            try:
+                self._fetch(directory, missing)
+                return
+            except DownloadError as error:
+                failure = f"The download failed (no network?): {error}"
+        raise DatasetNotFoundError(f"{type(self).__name__}: missing {', '.join(missing)} in {directory}.\n"
+                                   f"{self._advice(directory)}\n{failure}")
+
+    @classmethod
+    def standard_transform(cls, flatten=False):
+        """``Normalize`` with the training set's mean and std: uint8 -> float32 of mean 0, std 1."""
+        return Normalize(cls.mean, cls.std, flatten=flatten)
 
     def __len__(self):
         return len(self.labels)
@@ -23,3 +54,8 @@ class ImageDataset(Dataset):
     def get_batch(self, indices):
         """The batch at ``indices`` (int array) in one gather, transformed once (``DataLoader`` calls it)."""
         return self[indices]
+
+    def __repr__(self):
+        split = "train" if self.train else "test"
+        return (f"{type(self).__name__}(split={split!r}, samples={len(self)}, "
+                f"root={str(self.root)!r}, transform={self.transform!r})")

@@ -11,11 +11,10 @@ against the checksums below before they are used.
 """
 import numpy as np
 
-from .download import DownloadError, download as download_file
+from .download import download as download_file
 from .idx import read_idx
 from .image_dataset import ImageDataset
-from .paths import ENV_VAR, DatasetNotFoundError, data_root
-from .transforms import Normalize
+from .paths import ENV_VAR
 
 TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -29,13 +28,10 @@ class _IDXImageDataset(ImageDataset):
     and the training set's pixel ``mean`` and ``std`` (in [0, 1] units).
     """
 
-    folder = mirrors = checksums = class_names = None
-    mean = std = None
+    folder = mirrors = checksums = None
 
     def __init__(self, root=None, train=True, download=True, transform=None):
-        self.root = data_root(root)
-        self.train = bool(train)
-        self.transform = transform
+        super().__init__(root, train, transform)
         directory = self.root / self.folder
         names = TRAIN_FILES if self.train else TEST_FILES
         self._ensure_files(directory, names, download)
@@ -45,25 +41,16 @@ class _IDXImageDataset(ImageDataset):
         self._validate(image_path, label_path)
 
     # ------------------------------------------------------------- files
-    def _ensure_files(self, directory, names, download):
-        missing = [name for name in names if not (directory / name).is_file()]
-        if not missing:
-            return
-        failure = "(download=False, so nothing was downloaded)"
-        if download:
-            try:
-                for name in missing:
-                    md5, sha256 = self.checksums[name]
-                    download_file([base + name for base in self.mirrors], directory / name,
-                                  sha256=sha256, md5=md5, desc=f"{self.folder}/{name}")
-                return
-            except DownloadError as error:
-                failure = f"The download failed (no network?): {error}"
-        raise DatasetNotFoundError(
-            f"{type(self).__name__}: missing {', '.join(missing)} in {directory}.\n"
-            f"Put the canonical files ({', '.join(TRAIN_FILES + TEST_FILES)}, from e.g. "
-            f"{self.mirrors[0]}) in {directory}, or set the environment variable {ENV_VAR} "
-            f"(or pass root=) to a folder that has them under {self.folder}/.\n{failure}")
+    def _fetch(self, directory, missing):
+        for name in missing:
+            md5, sha256 = self.checksums[name]
+            download_file([base + name for base in self.mirrors], directory / name,
+                          sha256=sha256, md5=md5, desc=f"{self.folder}/{name}")
+
+    def _advice(self, directory):
+        return (f"Put the canonical files ({', '.join(TRAIN_FILES + TEST_FILES)}, from e.g. "
+                f"{self.mirrors[0]}) in {directory}, or set the environment variable {ENV_VAR} "
+                f"(or pass root=) to a folder that has them under {self.folder}/.")
 
     def _validate(self, image_path, label_path):
         if self.images.dtype != np.uint8 or self.images.shape[1:] != (28, 28):
@@ -77,15 +64,6 @@ class _IDXImageDataset(ImageDataset):
                              f"found {self.labels.min()}..{self.labels.max()}")
 
     # ----------------------------------------------------------- samples
-    @classmethod
-    def standard_transform(cls, flatten=False):
-        """``Normalize`` with this dataset's training mean and std: uint8 -> float32 of mean 0, std 1."""
-        return Normalize(cls.mean, cls.std, flatten=flatten)
-
-    def __repr__(self):
-        split = "train" if self.train else "test"
-        return (f"{type(self).__name__}(split={split!r}, samples={len(self)}, "
-                f"root={str(self.root)!r}, transform={self.transform!r})")
 
 
 class MNIST(_IDXImageDataset):
