@@ -40,10 +40,7 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
         state["step"] += 1
-        g = p.grad
-        if group["weight_decay"] != 0:
-            g = p.data * group["weight_decay"]
-            g += p.grad
+        g = self._decayed_grad(p, group["weight_decay"])
         clr = float(group["lr"]) / (1 + (state["step"] - 1) * group["lr_decay"])
         work = np.square(g)
         state["sum"] += work

@@ -56,13 +56,12 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-        g = p.grad
-        if weight_decay != 0:
-            if self._decoupled:
+        if not self._decoupled:
+            g = self._decayed_grad(p, weight_decay)
+        else:                                # AdamW: decay the weights, not the gradient
+            if weight_decay != 0:
                 p.data *= 1 - lr * weight_decay
-            else:
-                g = p.data * weight_decay
-                g += p.grad
+            g = p.grad
         work = np.multiply(g, 1 - beta1)
         m *= beta1
         m += work

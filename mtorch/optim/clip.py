@@ -1,11 +1,11 @@
 """Gradient clipping: rescale all gradients together when their total norm is too large."""
 import math
-import numbers
 
 import numpy as np
 
 from ..layer import Layer
 from ..parameter import Parameter
+from .optimizer import check_number
 
 
 def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
@@ -32,10 +32,8 @@ def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
     Returns:
         float: the total norm of the gradients before clipping.
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm >= 0:
-        raise ValueError(f"clip_grad_norm: max_norm must be a number >= 0, got {max_norm!r}")
-    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real) or not norm_type > 0:
-        raise ValueError(f"clip_grad_norm: norm_type must be a number > 0 or math.inf, got {norm_type!r}")
+    check_number("clip_grad_norm", "max_norm", max_norm, lambda v: v >= 0, "a number >= 0")
+    check_number("clip_grad_norm", "norm_type", norm_type, lambda v: v > 0, "a number > 0 or math.inf")
     if isinstance(params, Layer):
         params = params.parameters()
     elif isinstance(params, Parameter):

@@ -145,6 +145,16 @@ class Optimizer:
                                  f"has a gradient of shape {p.grad.shape}")
             self._update(p, self.state.setdefault(p, {}), group)
 
+    @staticmethod
+    def _decayed_grad(p, weight_decay):
+        """``p.grad + weight_decay * p.data`` (the L2 penalty's gradient added; a new array),
+        or ``p.grad`` itself when ``weight_decay`` is 0."""
+        if weight_decay == 0:
+            return p.grad
+        g = p.data * weight_decay
+        g += p.grad
+        return g
+
     def _update(self, p, state, group):
         """Update ``p.data`` in place from ``p.grad``, ``state`` (this Parameter's dict) and ``group``."""
         raise NotImplementedError(f"{self._name} must implement _update(p, state, group)")

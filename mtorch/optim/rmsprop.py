@@ -46,10 +46,7 @@ class RMSprop(Optimizer):
             state["step"] = 0
             state["square_avg"] = np.zeros_like(p.data)
         state["step"] += 1
-        g = p.grad
-        if weight_decay != 0:
-            g = p.data * weight_decay
-            g += p.grad
+        g = self._decayed_grad(p, weight_decay)
         work = np.square(g)
         work *= 1 - alpha
         square_avg = state["square_avg"]

@@ -54,10 +54,7 @@ class SGD(Optimizer):
 
     def _update(self, p, state, group):
         momentum, dampening, weight_decay = group["momentum"], group["dampening"], group["weight_decay"]
-        d_p = p.grad
-        if weight_decay != 0:
-            d_p = p.data * weight_decay
-            d_p += p.grad
+        d_p = self._decayed_grad(p, weight_decay)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
