@@ -39,7 +39,7 @@ class LRScheduler:
 
     def __init__(self, optimizer, last_epoch=-1):
         self.optimizer = self._checked_optimizer(optimizer)
-        check_number(self._name, "last_epoch", last_epoch, lambda v: v >= -1, "an int >= -1", integer=True)
+        self._check("last_epoch", last_epoch, lambda v: v >= -1, "an int >= -1", integer=True)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -56,6 +56,19 @@ class LRScheduler:
     @property
     def _name(self):
         return type(self).__name__
+
+    def _check(self, what, value, ok, expected, integer=False):
+        check_number(self._name, what, value, ok, expected, integer)
+
+    def _per_group(self, what, value, groups):
+        """``value`` (one number >= 0, or one per parameter group) as a list with one per group."""
+        values = list(value) if isinstance(value, (list, tuple)) else [value] * len(groups)
+        if len(values) != len(groups):
+            raise ValueError(f"{self._name}: {what} has {len(values)} values for "
+                             f"{len(groups)} parameter groups")
+        for v in values:
+            self._check(what, v, lambda x: x >= 0, "a number >= 0")
+        return values
 
     def _checked_optimizer(self, optimizer):
         if not isinstance(optimizer, Optimizer):
@@ -107,8 +120,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        check_number(type(self).__name__, "step_size", step_size, lambda v: v >= 1, "an int >= 1", integer=True)
-        check_number(type(self).__name__, "gamma", gamma, lambda v: v > 0, "a number > 0")
+        self._check("step_size", step_size, lambda v: v >= 1, "an int >= 1", integer=True)
+        self._check("gamma", gamma, lambda v: v > 0, "a number > 0")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -134,10 +147,10 @@ class MultiStepLR(LRScheduler):
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         milestones = list(milestones)
         for m in milestones:
-            check_number(type(self).__name__, "milestone", m, lambda v: v >= 0, "ints >= 0", integer=True)
+            self._check("milestone", m, lambda v: v >= 0, "ints >= 0", integer=True)
         if milestones != sorted(milestones):
             raise ValueError(f"{type(self).__name__}: milestones must be increasing, got {milestones}")
-        check_number(type(self).__name__, "gamma", gamma, lambda v: v > 0, "a number > 0")
+        self._check("gamma", gamma, lambda v: v > 0, "a number > 0")
         self.milestones, self.gamma = [int(m) for m in milestones], gamma
         super().__init__(optimizer, last_epoch)
 
@@ -158,7 +171,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        check_number(type(self).__name__, "gamma", gamma, lambda v: v > 0, "a number > 0")
+        self._check("gamma", gamma, lambda v: v > 0, "a number > 0")
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -186,8 +199,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        check_number(type(self).__name__, "T_max", T_max, lambda v: v >= 1, "an int >= 1", integer=True)
-        check_number(type(self).__name__, "eta_min", eta_min, lambda v: v >= 0, "a number >= 0")
+        self._check("T_max", T_max, lambda v: v >= 1, "an int >= 1", integer=True)
+        self._check("eta_min", eta_min, lambda v: v >= 0, "a number >= 0")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -239,21 +252,19 @@ class OneCycleLR(LRScheduler):
                  pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
                  max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
                  last_epoch=-1):
-        name = type(self).__name__
         optimizer = self._checked_optimizer(optimizer)
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
-                raise ValueError(f"{name}: give total_steps, or epochs and steps_per_epoch")
-            check_number(name, "epochs", epochs, lambda v: v >= 1, "an int >= 1", integer=True)
-            check_number(name, "steps_per_epoch", steps_per_epoch, lambda v: v >= 1, "an int >= 1",
-                         integer=True)
+                raise ValueError(f"{self._name}: give total_steps, or epochs and steps_per_epoch")
+            self._check("epochs", epochs, lambda v: v >= 1, "an int >= 1", integer=True)
+            self._check("steps_per_epoch", steps_per_epoch, lambda v: v >= 1, "an int >= 1", integer=True)
             total_steps = epochs * steps_per_epoch
-        check_number(name, "total_steps", total_steps, lambda v: v >= 1, "an int >= 1", integer=True)
-        check_number(name, "pct_start", pct_start, lambda v: 0 <= v <= 1, "a number in [0, 1]")
-        check_number(name, "div_factor", div_factor, lambda v: v > 0, "a number > 0")
-        check_number(name, "final_div_factor", final_div_factor, lambda v: v > 0, "a number > 0")
+        self._check("total_steps", total_steps, lambda v: v >= 1, "an int >= 1", integer=True)
+        self._check("pct_start", pct_start, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+        self._check("div_factor", div_factor, lambda v: v > 0, "a number > 0")
+        self._check("final_div_factor", final_div_factor, lambda v: v > 0, "a number > 0")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"{name}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+            raise ValueError(f"{self._name}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
         warmup_end = float(pct_start * total_steps) - 1
         if three_phase:
@@ -283,7 +294,7 @@ class OneCycleLR(LRScheduler):
         self.use_beta1 = "betas" in optimizer.defaults
         if self.cycle_momentum:
             if "momentum" not in optimizer.defaults and not self.use_beta1:
-                raise ValueError(f"{name}: cycle_momentum=True needs an optimizer with momentum or "
+                raise ValueError(f"{self._name}: cycle_momentum=True needs an optimizer with momentum or "
                                  f"betas, {type(optimizer).__name__} has neither (pass cycle_momentum=False)")
             highs = self._per_group("max_momentum", max_momentum, groups)
             lows = self._per_group("base_momentum", base_momentum, groups)
@@ -292,15 +303,6 @@ class OneCycleLR(LRScheduler):
                     self._set_momentum(group, high)
                     group["max_momentum"], group["base_momentum"] = high, low
         super().__init__(optimizer, last_epoch)
-
-    def _per_group(self, what, value, groups):
-        values = list(value) if isinstance(value, (list, tuple)) else [value] * len(groups)
-        if len(values) != len(groups):
-            raise ValueError(f"{type(self).__name__}: {what} has {len(values)} values for "
-                             f"{len(groups)} parameter groups")
-        for v in values:
-            check_number(type(self).__name__, what, v, lambda x: x >= 0, "a number >= 0")
-        return values
 
     def _set_momentum(self, group, momentum):
         if self.use_beta1:
@@ -359,23 +361,17 @@ class ReduceLROnPlateau(LRScheduler):
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
-        name = type(self).__name__
         self.optimizer = self._checked_optimizer(optimizer)
         if mode not in ("min", "max"):
-            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+            raise ValueError(f"{self._name}: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        check_number(name, "factor", factor, lambda v: 0 <= v < 1, "a number in [0, 1)")
-        check_number(name, "patience", patience, lambda v: v >= 0, "an int >= 0", integer=True)
-        check_number(name, "cooldown", cooldown, lambda v: v >= 0, "an int >= 0", integer=True)
-        check_number(name, "threshold", threshold, lambda v: v >= 0, "a number >= 0")
-        check_number(name, "eps", eps, lambda v: v >= 0, "a number >= 0")
-        groups = optimizer.param_groups
-        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * len(groups)
-        if len(min_lrs) != len(groups):
-            raise ValueError(f"{name}: min_lr has {len(min_lrs)} values for {len(groups)} parameter groups")
-        for v in min_lrs:
-            check_number(name, "min_lr", v, lambda x: x >= 0, "a number >= 0")
+            raise ValueError(f"{self._name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        self._check("factor", factor, lambda v: 0 <= v < 1, "a number in [0, 1)")
+        self._check("patience", patience, lambda v: v >= 0, "an int >= 0", integer=True)
+        self._check("cooldown", cooldown, lambda v: v >= 0, "an int >= 0", integer=True)
+        self._check("threshold", threshold, lambda v: v >= 0, "a number >= 0")
+        self._check("eps", eps, lambda v: v >= 0, "a number >= 0")
+        min_lrs = self._per_group("min_lr", min_lr, optimizer.param_groups)
         self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
         self.threshold_mode, self.cooldown, self.min_lrs, self.eps = threshold_mode, cooldown, min_lrs, eps
         self.last_epoch = 0
