@@ -41,7 +41,7 @@ from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import SGD, Adam
 from mtorch.optim.lr_scheduler import CosineAnnealingLR
 from mtorch.plot import (ActivationRecorder, GradientFlowRecorder, plot_activation_histograms,
-                         plot_gradient_flow, plot_image_grid, plot_training_curves)
+                         plot_confusion_matrix, plot_gradient_flow, plot_image_grid, plot_training_curves)
 
 
 class DigitModule(Module):
@@ -210,8 +210,6 @@ def save_figures(prefix, history, test_set, predictions):
     if wrong.size:
         fig = plot_image_grid(test_set.images[wrong], labels=test_set.labels[wrong],
                               predictions=predictions[wrong], class_names=short_names(test_set), ncols=8)
-        for ax in fig.axes:                   # "Sneaker (true Ankle boot)" on two lines, to fit
-            ax.title.set_text(ax.get_title().replace(" (", "\n("))
         fig.suptitle(f"{len(wrong)} of the {np.sum(predictions != test_set.labels)} misclassified "
                      "test images: predicted (true)")
         fig.savefig(f"{prefix}_misclassified.png", dpi=110)
@@ -239,30 +237,6 @@ def save_inspection(prefix, module, flow, test_set):
 def short_names(dataset):
     """Class names short enough for a title under a small image ("T-shirt/top" -> "T-shirt")."""
     return [name.split("/")[0] for name in dataset.class_names]
-
-
-def plot_confusion_matrix(labels, predictions, class_names, path):
-    """Counts of (true class, predicted class); colour is the share of the true class's images
-    (on a power scale, so that the few mistakes show too)."""
-    from matplotlib.colors import PowerNorm
-    from matplotlib.figure import Figure
-
-    n = len(class_names)
-    counts = np.bincount(labels * n + predictions, minlength=n * n).reshape(n, n)
-    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig = Figure(figsize=(7.5, 6.5), layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(share, cmap="Blues", norm=PowerNorm(0.3, vmin=0, vmax=1))
-    for (i, j), count in np.ndenumerate(counts):
-        if count:
-            ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
-                    color="white" if share[i, j] > 0.3 else "black")
-    ax.set_xticks(range(n), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(n), class_names)
-    ax.set(xlabel="predicted", ylabel="true",
-           title=f"confusion matrix: {np.trace(counts)} of {counts.sum()} test images right")
-    fig.colorbar(image, ax=ax, label="share of the true class")
-    fig.savefig(path, dpi=110)
 
 
 # ------------------------------------------------------------------- arguments

@@ -233,8 +233,33 @@ def plot_image_grid(images, labels=None, predictions=None, path=None, ncols=8, c
         ax.imshow(image, cmap=cmap if image.ndim == 2 else None)
         if predictions is not None and labels is not None:
             wrong = int(predictions[i]) != int(labels[i])
-            ax.set_title(f"{name(predictions[i])} (true {name(labels[i])})", fontsize=8,
+            ax.set_title(f"{name(predictions[i])}\n(true {name(labels[i])})", fontsize=8,
                          color="tab:red" if wrong else "black")
         elif labels is not None:
             ax.set_title(name(labels[i]), fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_confusion_matrix(labels, predictions, class_names=None, path=None):
+    """Counts of (true class, predicted class), each row coloured by its share of the true
+    class's samples, on a power scale so that the few mistakes show too."""
+    from matplotlib.colors import PowerNorm
+
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    n = len(class_names) if class_names is not None else int(max(labels.max(), predictions.max())) + 1
+    names = list(class_names) if class_names is not None else [str(c) for c in range(n)]
+    counts = np.bincount(labels * n + predictions, minlength=n * n).reshape(n, n)
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig, axes = _figure(1, 1, 7.5, 6.5)
+    ax = axes[0, 0]
+    image = ax.imshow(share, cmap="Blues", norm=PowerNorm(0.3, vmin=0, vmax=1))
+    for (i, j), count in np.ndenumerate(counts):
+        if count:
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                    color="white" if share[i, j] > 0.3 else "black")
+    ax.set_xticks(range(n), names, rotation=45, ha="right")
+    ax.set_yticks(range(n), names)
+    ax.set(xlabel="predicted", ylabel="true",
+           title=f"confusion matrix: {np.trace(counts)} of {counts.sum()} right")
+    fig.colorbar(image, ax=ax, label="share of the true class")
     return _finish(fig, path)

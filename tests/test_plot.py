@@ -69,7 +69,7 @@ def test_figures_are_returned_and_saved(tmp_path, rng):
     }
     assert len(figures["acts.png"].axes) >= 3 and len(figures["flow.png"].axes) == 2
     titles = [ax.get_title() for ax in figures["sub/grid.png"].axes if ax.get_visible()]
-    assert "0 (true 3)" in titles
+    assert "0\n(true 3)" in titles
     for name in figures:
         assert (tmp_path / name).stat().st_size > 1000
 
@@ -108,3 +108,16 @@ def test_mnist_example_inspect_saves_activation_and_gradient_flow_figures(tmp_pa
     assert result.stdout.strip().splitlines()[-1].startswith("test accuracy: ")
     for suffix in ("_activations.png", "_gradient_flow.png"):
         assert (tmp_path / "runs" / f"mnist_mlp{suffix}").stat().st_size > 1000
+
+
+def test_confusion_matrix_counts_true_against_predicted(tmp_path):
+    labels = np.array([0, 0, 1, 2, 2, 2])
+    predictions = np.array([0, 1, 1, 2, 0, 2])
+    fig = plot.plot_confusion_matrix(labels, predictions, ["a", "b", "c"], tmp_path / "sub" / "cm.png")
+    assert (tmp_path / "sub" / "cm.png").is_file()
+    ax = fig.axes[0]
+    counts = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in ax.texts}
+    assert counts == {(0, 0): 1, (0, 1): 1, (1, 1): 1, (2, 2): 2, (2, 0): 1}
+    assert ax.get_title() == "confusion matrix: 4 of 6 right"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert plot.plot_confusion_matrix(labels, predictions).axes[0].get_xticklabels()[2].get_text() == "2"
