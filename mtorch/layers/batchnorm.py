@@ -1,4 +1,4 @@
-"""Batch normalisation: BatchNorm1d and BatchNorm2d, with PyTorch's running statistics."""
+"""Batch normalization (BatchNorm1d, BatchNorm2d), as torch/nn/modules/batchnorm.py."""
 import numpy as np
 
 from ..errors import ShapeError
