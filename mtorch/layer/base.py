@@ -83,9 +83,13 @@ class Layer(Registry, Hooks, InputChecks, State):
         batch_independent (bool): class attribute; True when each sample's output
             depends on that sample alone. A layer that mixes the batch in training
             mode (BatchNorm) sets it False; ``mtorch.testing.check_layer`` reads it.
+        reentrant (bool): class attribute; True for a layer meant to be called several
+            times per forward pass (an RNN cell in a time loop) that keeps one cache per
+            call and is backpropagated once per call, last call first.
     """
 
     batch_independent = True
+    reentrant = False               # True: the layer keeps one cache per call itself (an RNN cell in a loop)
     needs_input_grad = True
     input_grad = None
     _skips_data_grad = False        # Module sets True: a model called on data computes no dL/d(data)
@@ -215,7 +219,7 @@ def _with_hooks(backward):
     def run(self, grad_out, *args, **kwargs):
         if self.__dict__.get("_in_backward"):
             return backward(self, grad_out, *args, **kwargs)
-        if self.__dict__.get("_uses", 1) > 1:
+        if self.__dict__.get("_uses", 1) > 1 and not self.reentrant:
             raise GradientError(
                 f"{self._short_repr()} was called {self._uses} times in one forward pass, but a layer "
                 f"keeps only its last call's cache, so backward would be wrong for the earlier calls. "
