@@ -281,6 +281,9 @@ BUILT_IN = {
     "Concat": [(lambda: layers.Concat(layers.Linear(3, 2), layers.Tanh(), dim=-1), (2, 3))],
     "ModuleList": [],           # holders without a forward of their own
     "ModuleDict": [],
+    "Embedding": [],            # integer input: checked in test_embedding.py
+    "LayerNorm": [(lambda: layers.LayerNorm(4), (3, 4)), (lambda: layers.LayerNorm((2, 3), bias=False), (2, 2, 3))],
+    "RMSNorm": [(lambda: layers.RMSNorm(4), (3, 4))],
 }
 
 
