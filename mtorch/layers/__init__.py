@@ -5,8 +5,10 @@ from .conv import Conv2d
 from .dropout import Dropout, Dropout2d
 from .linear import Identity, Linear
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .attention import MultiheadAttention
 from .normalization import LayerNorm, RMSNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN
 from .reshape import Flatten, Reshape
 from .sparse import Embedding
+from .transformer import TransformerEncoder, TransformerEncoderLayer
