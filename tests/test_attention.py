@@ -1,5 +1,7 @@
 """MultiheadAttention: the math by hand, finite differences, masks, dropout, parity with torch."""
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,6 +70,13 @@ def test_self_attention_returns_one_gradient_and_chains_in_sequential(rng):
         layer.zero_grad()
     net = Sequential([MultiheadAttention(4, 2, batch_first=True), Linear(4, 3)])
     assert mtorch.gradcheck(net, rng.standard_normal((2, 3, 4)))
+
+
+def test_value_defaults_to_the_key(rng):
+    layer = MultiheadAttention(4, 2)
+    q, memory = rng.standard_normal((2, 1, 4)), rng.standard_normal((3, 1, 4))
+    np.testing.assert_array_equal(layer(q, memory), layer(q, memory, memory))
+    assert len(layer.backward(np.ones((2, 1, 4)))) == 3
 
 
 def test_cross_attention_returns_a_gradient_per_input(rng):
@@ -275,3 +284,11 @@ def test_weights_are_none_before_forward_and_unbatched_input_works(rng):
     y = layer(x)
     assert y.shape == (3, 4) and layer.attn_weights.shape == (3, 3) and layer.attn_weights_per_head.shape == (2, 3, 3)
     assert layer.backward(np.ones_like(y)).shape == (3, 4)
+
+
+def test_the_readme_example_runs_as_written():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"### Attention and Transformers\n\n```python\n(.*?)```", readme, re.S).group(1)
+    namespace = {}
+    exec(code, namespace)
+    assert namespace["dx"].shape == (8, 32, 64) and namespace["attn"].attn_weights.shape == (8, 32, 32)

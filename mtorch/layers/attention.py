@@ -92,6 +92,7 @@ class MultiheadAttention(Layer):
         batch_first: inputs and output are ``(N, L, E)`` instead of ``(L, N, E)``.
 
     ``forward(query, key=None, value=None, *, key_padding_mask=None, attn_mask=None, is_causal=False)``:
+    key defaults to query and value to key (``layer(q, memory)`` attends to ``memory``).
 
         key_padding_mask: ``(N, S)``; True (or -inf) marks keys to ignore (padding).
         attn_mask: ``(L, S)`` or ``(N * H, L, S)``; bool (True: not allowed) or
@@ -161,7 +162,9 @@ class MultiheadAttention(Layer):
 
     # ------------------------------------------------------------------ forward
     def forward(self, query, key=None, value=None, *, key_padding_mask=None, attn_mask=None, is_causal=False):
-        self_attention = (key is None or key is query) and (value is None or value is query)
+        key = query if key is None else key
+        value = key if value is None else value
+        self_attention = key is query and value is query
         is_causal = check_bool(self._short_repr(), "is_causal", is_causal)
         x_q, x_k, x_v, unbatched = self._inputs(query, key, value, self_attention)
         (n, length), source = x_q.shape[:2], x_k.shape[1]
@@ -214,8 +217,8 @@ class MultiheadAttention(Layer):
         if self_attention and self._qkv_same_embed_dim:
             x_k = x_v = x_q
         else:
-            x_k = self.check_input(query if key is None else key, layout + (self.kdim,), name="key")
-            x_v = self.check_input(query if value is None else value, layout + (self.vdim,), name="value")
+            x_k = self.check_input(key, layout + (self.kdim,), name="key")
+            x_v = self.check_input(value, layout + (self.vdim,), name="value")
             if x_k.shape[:-1] != x_v.shape[:-1]:
                 raise ShapeError(f"{self._short_repr()}: key and value must have the same length and batch "
                                  f"size, got key {x_k.shape} and value {x_v.shape}")
@@ -250,7 +253,7 @@ class MultiheadAttention(Layer):
 
     def _in_projection(self, x_q, x_k, x_v, self_attention):
         """Q, K, V split into heads. Self-attention: one product ``x W_in^T`` for all three."""
-        if self_attention and self.in_proj_weight is not None:
+        if self_attention:
             n, length, e = x_q.shape
             qkv = np.dot(x_q.reshape(-1, e), self.in_proj_weight.data.T)
             if self.in_proj_bias is not None:
