@@ -201,6 +201,11 @@ def evaluate(model, batches):
     return loss
 
 
+def quick_eval_batches(args):
+    """How many validation batches the estimates during training use: a tenth of the final one's."""
+    return max(1, args.eval_batches // 10)
+
+
 def train(model, train_data, val_batches, args):
     """The training loop; returns the per-step training losses and ``(step, val loss)`` pairs."""
     optimizer, loss_func = make_optimizer(model, args), CrossEntropyLoss()
@@ -217,9 +222,9 @@ def train(model, train_data, val_batches, args):
         optimizer.step()
         train_losses.append(loss.value)
         if (step + 1) % args.eval_interval == 0 or step + 1 == args.iters:
-            val_losses.append((step + 1, evaluate(model, val_batches[:args.eval_batches // 10 or 1])))
+            val_losses.append((step + 1, evaluate(model, val_batches[:quick_eval_batches(args)])))
             line = f"step {step + 1}: train loss {np.mean(train_losses[-args.eval_interval:]):.4f}, " \
-                   f"val loss {val_losses[-1][1]:.4f} (on {args.eval_batches // 10 or 1} batches)"
+                   f"val loss {val_losses[-1][1]:.4f} (on {quick_eval_batches(args)} batches)"
             bar.write(line) if interactive else print(line, flush=True)
         bar.set_postfix(loss=f"{loss.value:.3f}")
     return train_losses, val_losses
@@ -256,7 +261,7 @@ def save_figures(prefix, model, codec, train_losses, val_losses, snippet, args):
     window = min(50, len(train_losses))
     smooth = np.convolve(train_losses, np.ones(window) / window, mode="valid")
     ax.plot(np.arange(window, len(train_losses) + 1), smooth, label=f"train (mean of {window} steps)")
-    ax.plot(*zip(*val_losses), "o-", label="validation")
+    ax.plot(*zip(*val_losses), "o-", label=f"validation ({quick_eval_batches(args)} batches)")
     ax.set(title=f"character-level {args.model.upper()} on tiny Shakespeare", xlabel="step",
            ylabel="cross-entropy (nats per character)")
     ax.grid(True, alpha=0.3)
@@ -272,9 +277,9 @@ def save_figures(prefix, model, codec, train_losses, val_losses, snippet, args):
     model.train()
     layer, head = len(model.blocks) - 1, 0
     weights = model.blocks[layer].attn.attn_weights_per_head[0, head]
-    fig, ax = plt.subplots(figsize=(7.5, 7))
-    ax.imshow(weights, cmap="viridis")
-    labels = [repr(c)[1:-1] for c in snippet]
+    fig, ax = plt.subplots(figsize=(8, 7))
+    fig.colorbar(ax.imshow(weights, cmap="viridis", vmin=0), ax=ax, shrink=0.8, label="attention weight")
+    labels = ["\u2423" if c == " " else repr(c)[1:-1] for c in snippet]        # a space shown as a box
     ax.set_xticks(range(len(snippet)), labels, fontsize=7, family="monospace")
     ax.set_yticks(range(len(snippet)), labels, fontsize=7, family="monospace")
     ax.set(title=f"attention of block {layer}, head {head}: row = query position, column = key",

@@ -34,7 +34,8 @@ class TransformerEncoderLayer(Layer):
         d_model: E, the features of every position.
         nhead: attention heads (``d_model`` must be divisible by it).
         dim_feedforward: the hidden width of the feed-forward network (default 2048).
-        dropout: dropout probability after attention, inside and after the feed-forward (default 0.1).
+        dropout: dropout probability on the attention weights, after the attention, and inside and
+            after the feed-forward network (default 0.1).
         activation: ``'relu'`` (default), ``'gelu'``, or a Layer instance.
         layer_norm_eps: LayerNorm's eps (default 1e-5).
         batch_first: input ``(N, S, E)`` instead of ``(S, N, E)``.
