@@ -275,6 +275,9 @@ BUILT_IN = {
             (lambda: layers.RNN(3, 4, num_layers=2, nonlinearity="relu", batch_first=True), (2, 4, 3))],
     "LSTM": [(lambda: layers.LSTM(3, 4), (4, 2, 3))],
     "GRU": [(lambda: layers.GRU(3, 4, batch_first=True), (2, 4, 3))],
+    "RNNCell": [(lambda: layers.RNNCell(3, 4), (5, 3)), (lambda: layers.RNNCell(3, 4, nonlinearity="relu"), (5, 3))],
+    "GRUCell": [(lambda: layers.GRUCell(3, 4), (5, 3))],
+    "LSTMCell": [],             # returns (h, c); tests/test_recurrent_cells.py checks it through a wrapper
     "Sequential": [(lambda: layers.Sequential(layers.Linear(3, 4), layers.Tanh()), (2, 3))],
     "Residual": [(lambda: layers.Residual(layers.Sequential(layers.Linear(3, 3), layers.Tanh())), (2, 3)),
                  (lambda: layers.Residual(layers.Linear(3, 2), layers.Linear(3, 2, bias=False)), (2, 3))],

@@ -6,5 +6,5 @@ from .dropout import Dropout, Dropout2d
 from .linear import Identity, Linear
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from .recurrent import GRU, LSTM, RNN
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .reshape import Flatten, Reshape
