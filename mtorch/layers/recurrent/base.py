@@ -10,9 +10,9 @@ direction, forward and backward. This file only arranges those runs:
   the suffix ``_reverse``) on the time-reversed sequence; the two outputs are
   concatenated along the features, forward direction first;
 * the cells work with column vectors, as the equations are written: inside,
-  a sequence is ``(T, features, N)``, one sample per column (see
-  ``mtorch.kernels.recurrence``); the input is turned into that form once, and
-  the output back.
+  a sequence is ``(T, features, N)``, one sample per column
+  (``mtorch.kernels.recurrence.columns``); the input is turned into that form
+  once, and the output back.
 
 The two methods each cell implements::
 
@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 
 from ...errors import BackwardBeforeForwardError, ShapeError
-from ...kernels.recurrence import Workspace, stacked_weights
+from ...kernels.recurrence import Workspace, columns, rows, stacked_weights
 from ...layer import Layer
 from ...parameter import Parameter
 from ...random import generator
@@ -74,15 +74,15 @@ class RNNBase(Layer):
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{name}: dropout acts between stacked layers, so dropout={self.dropout} does "
                           f"nothing with num_layers=1", UserWarning, stacklevel=3)
-        rows, out_size = self.GATES * self.hidden_size, self.proj_size or self.hidden_size
+        gate_rows, out_size = self.GATES * self.hidden_size, self.proj_size or self.hidden_size
         for k in range(self.num_layers):
-            columns = self.input_size if k == 0 else self.directions * out_size
+            in_size = self.input_size if k == 0 else self.directions * out_size
             for suffix in self._suffixes():
-                setattr(self, f"weight_ih_l{k}{suffix}", Parameter(np.zeros((rows, columns))))
-                setattr(self, f"weight_hh_l{k}{suffix}", Parameter(np.zeros((rows, out_size))))
+                setattr(self, f"weight_ih_l{k}{suffix}", Parameter(np.zeros((gate_rows, in_size))))
+                setattr(self, f"weight_hh_l{k}{suffix}", Parameter(np.zeros((gate_rows, out_size))))
                 if self.bias:
-                    setattr(self, f"bias_ih_l{k}{suffix}", Parameter(np.zeros(rows)))
-                    setattr(self, f"bias_hh_l{k}{suffix}", Parameter(np.zeros(rows)))
+                    setattr(self, f"bias_ih_l{k}{suffix}", Parameter(np.zeros(gate_rows)))
+                    setattr(self, f"bias_hh_l{k}{suffix}", Parameter(np.zeros(gate_rows)))
                 if self.proj_size:
                     setattr(self, f"weight_hr_l{k}{suffix}", Parameter(np.zeros((self.proj_size, self.hidden_size))))
         self.reset_parameters()
@@ -132,7 +132,7 @@ class RNNBase(Layer):
         """
         x, batched = self._sequence(input)
         states0 = self._states(self._unpack(hx), x.shape[1], x.dtype, batched, "{}0")
-        x = x.transpose(0, 2, 1)                 # columns: (T, input_size, N)
+        x = columns(x)                           # (T, input_size, N): one sample per column
         caches, finals = [], [[] for _ in self.STATES]
         for k in range(self.num_layers):
             mask = None
@@ -150,12 +150,12 @@ class RNNBase(Layer):
                 layer_caches.append(cache)
                 for stack, f in zip(finals, final):
                     stack.append(f.T)
-            caches.append((mask, x.shape[1], layer_caches))
+            caches.append((mask, layer_caches))
             x = outputs[0] if self.directions == 1 else np.concatenate(outputs, axis=1)
         for s, stack in zip(self.STATES, finals):
             setattr(self, f"{s}_n", np.stack(stack) if batched else np.stack(stack)[:, 0])
         self._caches = (caches, batched)
-        out = self._from_columns(x, batched)
+        out = self._rows(x, batched)
         self._out_shape = out.shape
         return out
 
@@ -178,11 +178,9 @@ class RNNBase(Layer):
                              f"{np.shape(input)}")
         return x, ndim == 3
 
-    def _from_columns(self, x, batched):
-        """``(T, F, N)`` columns -> a new array in the layout of the input."""
-        if not batched:
-            return x[:, :, 0].copy()
-        return np.ascontiguousarray(x.transpose(2, 0, 1) if self.batch_first else x.transpose(0, 2, 1))
+    def _rows(self, x, batched):
+        """Columns ``(T, F, N)`` -> a new array in the input's layout."""
+        return rows(x, self.batch_first) if batched else x[:, :, 0].copy()
 
     def _unpack(self, hx):
         """``hx`` as one entry per state: ``(h0,)``, or ``(h0, c0)`` for LSTM (c0 may be left out)."""
@@ -230,13 +228,13 @@ class RNNBase(Layer):
                              f"{type(self).__name__} has no cell state")
         dtype = self.param_dtype()
         g = g.astype(dtype, copy=False)
-        g = (g[:, None] if not batched else g.swapaxes(0, 1) if self.batch_first else g).transpose(0, 2, 1)
+        g = columns(g[:, None] if not batched else g.swapaxes(0, 1) if self.batch_first else g)
         grad_finals = self._states((grad_h_n, grad_c_n)[:len(self.STATES)], g.shape[2], dtype, batched,
                                    "grad_{}_n")
         grads0 = [[None] * (self.directions * self.num_layers) for _ in self.STATES]
         out_size = self._state_sizes()[0]
         for k in reversed(range(self.num_layers)):
-            mask, n_in, layer_caches = caches[k]
+            mask, layer_caches = caches[k]
             need_dx = k > 0 or self.needs_input_grad
             dx = None
             for d in range(self.directions):
@@ -253,7 +251,9 @@ class RNNBase(Layer):
             g = dx if mask is None or dx is None else dx * mask
         for s, stack in zip(self.STATES, grads0):
             setattr(self, f"grad_{s}0", np.stack(stack) if batched else np.stack(stack)[:, 0])
-        return None if g is None else self._from_columns(g, batched)
+        if g is None:
+            return None
+        return self._rows(g, batched)
 
     # ------------------------------------------------------- one layer, one direction
     def _forward_direction(self, x, states0, w, workspace):
