@@ -39,8 +39,8 @@ class GRU(RNNBase):
 
     Every block is ``dh_t`` times a factor that does not depend on the
     recurrence; the factors are computed for all steps at once before the
-    loop. After it, one product over the T*N columns gives every weight and
-    bias gradient: ``sum_t [da_r; da_z; da_n; dm_t] z_t^T``.
+    loop. After it, one sum over the steps gives every weight and bias
+    gradient: ``sum_t [da_r; da_z; da_n; dm_t] z_t^T``.
 
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional: as for ``RNN``.

@@ -35,7 +35,7 @@ class LSTM(RNNBase):
 
     ``dL/dh_0``, ``dL/dc_0`` are the last ``W_hh^T da_1`` and ``dc^next``. The factors
     after ``dc_t *`` and ``dh_t *`` do not depend on the recurrence: they are computed for
-    all steps at once before the loop. After the loop, one product over the T*N columns::
+    all steps at once before the loop. After the loop, one sum over the steps::
 
         [dW_ih | db | dW_hh] = sum_t da_t z_t^T          (db = dL/db_ih = dL/db_hh)
 

@@ -26,7 +26,7 @@ class RNN(RNNBase):
         dx_t      = W_ih^T da_t
 
     The weights are shared by all steps, so their gradients are sums over
-    time, all three one product over the T*N columns::
+    time, all three in one sum::
 
         [dW_ih | db | dW_hh] = sum_t da_t z_t^T         (db = dL/db_ih = dL/db_hh)
 
