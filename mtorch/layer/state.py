@@ -13,10 +13,10 @@ class State:
     """``state_dict``, ``load_state_dict``, ``to``, ``double``, ``float`` (a base of ``Layer``)."""
 
     def state_dict(self):
-        """An ordered dict of copies of every parameter and buffer, keyed by dotted name."""
-        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
-        state.update((name, np.array(b, copy=True)) for name, b in self.named_buffers())
-        return state
+        """An ordered dict of copies of every parameter and buffer, keyed by dotted name, in
+        PyTorch's order: each layer's parameters, then its buffers, then its sub-layers'."""
+        targets = self._state_targets()
+        return OrderedDict((key, np.array(current, copy=True)) for key, (_, _, current) in targets.items())
 
     def _state_targets(self):
         """``{dotted name: (owning layer, attribute, current array)}`` for every parameter and buffer."""
