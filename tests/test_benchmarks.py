@@ -88,8 +88,18 @@ def test_the_pytorch_models_are_the_reference_scripts(bench, name):
     assert type(optimizer) is type(ref_optimizer) and optimizer.defaults == ref_optimizer.defaults
 
 
-def test_pytorch_gpt_is_the_recipes_model(bench):
+@pytest.fixture
+def one_torch_thread():
+    """PyTorch on one thread: on a busy machine its second thread mostly waits."""
     torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield torch
+    torch.set_num_threads(threads)
+
+
+def test_pytorch_gpt_is_the_recipes_model(bench, one_torch_thread):
+    torch = one_torch_thread
     torch_workloads = importlib.import_module("torch_workloads")
     model, x, y, loss_func, optimizer = torch_workloads.gpt(np.random.default_rng(0))
     # embeddings (the head shares the token embedding), 4 blocks of 12 * 128^2 weights, 9 LayerNorm weights
