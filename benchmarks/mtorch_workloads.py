@@ -3,7 +3,8 @@
 Each function returns ``(model, loss_func, optimizer)``, built with nothing a
 user would not write: ``Module(Sequential([...]))``, a loss with
 ``backward_func=model``, an optimizer on the model, every default left as it
-is (the model computes dL/d(input), as ``Module`` does unless told not to).
+is (called on data, a ``Module`` computes no dL/d(input), as PyTorch computes
+none for a tensor that does not require a gradient).
 """
 import numpy as np
 
