@@ -6,6 +6,11 @@ For a predicted probability ``p`` of the positive class and a target
     loss = -w (y log p + (1 - y) log(1 - p))
 
 with an optional ``weight`` ``w`` that broadcasts to the input (1 by default).
+On logits ``x`` (``p = sigmoid(x)``) the same loss is, with
+``softplus(z) = log(1 + e^z)``::
+
+    loss = (1 - y) x + softplus(-x)          dloss/dx = sigmoid(x) - y
+
 ``reduction='mean'`` divides by the number of elements (not by the weights).
 
 Shape: input any shape, target the same shape; the gradient has the input's
@@ -15,18 +20,26 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..functional import sigmoid
+from ._checks import first_outside, float_array
 from .base import Loss
 
 # PyTorch keeps BCELoss's gradient denominator above this: 1e-12 stored as a float32.
 _MIN_DENOMINATOR = float(np.float32(1e-12))
 
 
+def _logistic(x, y):
+    """Binary cross-entropy on logits ``x``: ``(1 - y) x + softplus(-x)`` and its gradient
+    ``sigmoid(x) - y``. ``softplus`` never exponentiates a positive number, so any
+    logit (+-1000) gives a finite, exact loss."""
+    return (1 - y) * x + np.logaddexp(0, -x), sigmoid(x) - y
+
+
 class _BinaryLoss(Loss):
-    """Shared by both: an optional ``weight`` broadcasting to the input."""
+    """Shared by the cross-entropies on probabilities and logits: an optional ``weight`` broadcasting to the input."""
 
     def __init__(self, backward_func=None, reduction="mean", weight=None):
         super().__init__(backward_func, reduction)
-        self.weight = None if weight is None else np.array(weight, dtype=np.float64)
+        self.weight = None if weight is None else float_array(self._name, "weight", weight, np.float64)
 
     def _broadcast(self, name, array, x):
         """``array`` in ``x``'s dtype, or ``ShapeError`` if it does not broadcast to ``x``'s shape."""
@@ -35,15 +48,16 @@ class _BinaryLoss(Loss):
         except ValueError:
             fits = False
         if not fits:
-            raise ShapeError(f"{type(self).__name__}: {name} of shape {array.shape} does not "
+            raise ShapeError(f"{self._name}: {name} of shape {array.shape} does not "
                              f"broadcast to the input's shape {x.shape}")
         return array.astype(x.dtype)
 
     def _weighted(self, x, losses, grad):
+        """``losses`` and ``grad`` times the weight (unchanged without one)."""
         if self.weight is None:
-            return self._reduce(losses, grad)
+            return losses, grad
         w = self._broadcast("weight", self.weight, x)
-        return self._reduce(losses * w, grad * w)
+        return losses * w, grad * w
 
     def extra_repr(self):
         return "" if self.weight is None else f"weight={self.weight.tolist()}"
@@ -64,7 +78,8 @@ class BCELoss(_BinaryLoss):
         weight: optional weight per element, broadcasting to the input.
 
     Raises:
-        ValueError: when an input value is outside [0, 1] (or NaN).
+        ValueError: when an input value is outside [0, 1] (or NaN), or a target
+            value outside [0, 1], as in PyTorch.
 
     Example:
         >>> loss = BCELoss()(np.array([0.8, 0.4]), np.array([1.0, 0.0]))
@@ -77,13 +92,14 @@ class BCELoss(_BinaryLoss):
         y = self._same_shape_target(x, target)
         if x.size and not (x.min() >= 0 and x.max() <= 1):
             found = "NaN" if np.isnan(x).any() else f"values from {x.min():g} to {x.max():g}"
-            raise ValueError(f"BCELoss: input must be probabilities in [0, 1] (e.g. a Sigmoid's "
+            raise ValueError(f"{self._name}: input must be probabilities in [0, 1] (e.g. a Sigmoid's "
                              f"output), got {found}; for logits use BCEWithLogitsLoss")
-        with np.errstate(divide="ignore"):
-            log_x = np.maximum(np.log(x), -100)
-            log_1mx = np.maximum(np.log1p(-x), -100)
+        first_outside(self._name, "target", y, (y < 0) | (y > 1), "a probability in [0, 1]")
+        log_x = np.maximum(np.log(x), -100)
+        log_1mx = np.maximum(np.log1p(-x), -100)
         losses = -(y * log_x + (1 - y) * log_1mx)
-        return self._weighted(x, losses, (x - y) / np.maximum(x * (1 - x), _MIN_DENOMINATOR))
+        grad = (x - y) / np.maximum(x * (1 - x), _MIN_DENOMINATOR)
+        return self._reduce(*self._weighted(x, losses, grad))
 
 
 class BCEWithLogitsLoss(_BinaryLoss):
@@ -113,18 +129,18 @@ class BCEWithLogitsLoss(_BinaryLoss):
 
     def __init__(self, backward_func=None, reduction="mean", weight=None, pos_weight=None):
         super().__init__(backward_func, reduction, weight)
-        self.pos_weight = None if pos_weight is None else np.array(pos_weight, dtype=np.float64)
+        self.pos_weight = None if pos_weight is None else float_array(self._name, "pos_weight", pos_weight,
+                                                                      np.float64)
 
     def forward(self, input, target):
         x = self._float_input(input)
         y = self._same_shape_target(x, target)
-        softplus_neg = np.logaddexp(0, -x)          # log(1 + exp(-x)), stable for any x
-        p = sigmoid(x)
         if self.pos_weight is None:
-            return self._weighted(x, (1 - y) * x + softplus_neg, p - y)
+            return self._reduce(*self._weighted(x, *_logistic(x, y)))
         pw_y = self._broadcast("pos_weight", self.pos_weight, x) * y
         scale = 1 + pw_y - y
-        return self._weighted(x, (1 - y) * x + scale * softplus_neg, scale * p - pw_y)
+        losses = (1 - y) * x + scale * np.logaddexp(0, -x)
+        return self._reduce(*self._weighted(x, losses, scale * sigmoid(x) - pw_y))
 
     def extra_repr(self):
         extra = [super().extra_repr()] if self.weight is not None else []

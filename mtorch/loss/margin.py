@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..errors import ShapeError
+from ._checks import check_int
 from .base import Loss
 
 
@@ -36,14 +37,13 @@ class MultiMarginLoss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", p=1, margin=1.0, weight=None):
         super().__init__(backward_func, reduction)
-        if p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p}")
-        self.p, self.margin, self.weight = int(p), float(margin), self._class_weight(weight)
+        self.p = check_int(self._name, "p", p, lambda v: v in (1, 2), "1 or 2")
+        self.margin, self.weight = self._margin(margin), self._class_weight(weight)
 
     def forward(self, input, target):
         x = self._float_input(input)
         if x.ndim not in (1, 2):
-            raise ShapeError(f"MultiMarginLoss: expected input of shape (N, C) or (C,), got {x.shape}")
+            raise ShapeError(f"{self._name}: expected input of shape (N, C) or (C,), got {x.shape}")
         axis = x.ndim - 1
         n_classes = x.shape[axis]
         self._check_class_count(x, axis)

@@ -20,6 +20,7 @@ shape and float dtype.
 """
 import numpy as np
 
+from ._checks import check_number
 from .base import Loss
 
 
@@ -76,9 +77,7 @@ class SmoothL1Loss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", beta=1.0):
         super().__init__(backward_func, reduction)
-        if beta < 0:
-            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta}")
-        self.beta = float(beta)
+        self.beta = check_number(self._name, "beta", beta, lambda b: b >= 0, "a number >= 0")
 
     def forward(self, input, target):
         x = self._float_input(input)
