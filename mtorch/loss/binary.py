@@ -1,4 +1,5 @@
-"""Binary cross-entropy, on probabilities (BCELoss) or on logits (BCEWithLogitsLoss).
+"""Losses for yes/no labels: binary cross-entropy on probabilities or logits, its
+multi-label form, and the soft margin loss for labels of 1 and -1.
 
 For a predicted probability ``p`` of the positive class and a target
 ``y`` in [0, 1] (0/1 labels or soft labels), element by element::
@@ -11,7 +12,8 @@ On logits ``x`` (``p = sigmoid(x)``) the same loss is, with
 
     loss = (1 - y) x + softplus(-x)          dloss/dx = sigmoid(x) - y
 
-``reduction='mean'`` divides by the number of elements (not by the weights).
+``reduction='mean'`` divides by the number of elements (not by the weights),
+except MultiLabelSoftMarginLoss, which averages over classes, then samples.
 
 Shape: input any shape, target the same shape; the gradient has the input's
 shape and float dtype.
@@ -147,3 +149,63 @@ class BCEWithLogitsLoss(_BinaryLoss):
         if self.pos_weight is not None:
             extra.append(f"pos_weight={self.pos_weight.tolist()}")
         return ", ".join(extra)
+
+
+class MultiLabelSoftMarginLoss(_BinaryLoss):
+    """Binary cross-entropy on logits for C independent yes/no labels, averaged over the labels.
+
+    For logits ``x`` and targets ``y`` in [0, 1] (multi-hot rows), per sample::
+
+        loss = 1/C sum_c w_c ((1 - y_c) x_c + softplus(-x_c))
+        dloss/dx_c = w_c (sigmoid(x_c) - y_c) / C
+
+    i.e. ``BCEWithLogitsLoss(reduction='none')`` averaged over the class (last)
+    axis; ``reduction='mean'`` then divides by the number of samples.
+
+    Args:
+        weight: optional weight per class ``(C,)`` (anything broadcasting to the input).
+
+    Shape:
+        input ``(N, C)`` or ``(C,)`` logits (classes along the last axis); target the
+        same shape; ``'none'`` gives ``(N,)`` / ``()``.
+
+    Example:
+        >>> loss = MultiLabelSoftMarginLoss()(np.array([[0.0, 2.0]]), np.array([[1.0, 0.0]]))
+        >>> loss.value            # (log 2 + log(1 + e^2)) / 2
+        1.4100375...
+    """
+
+    def forward(self, input, target):
+        x = self._float_input(input)
+        if x.ndim == 0:
+            raise ShapeError(f"{self._name}: expected input of shape (N, C) or (C,), got a scalar")
+        losses, grad = self._weighted(x, *_logistic(x, self._same_shape_target(x, target)))
+        n_classes = x.shape[-1]
+        return self._reduce(losses.sum(axis=-1) / n_classes, grad / n_classes)
+
+
+class SoftMarginLoss(Loss):
+    """Logistic loss for labels ``y`` of 1 and -1 on scores ``x``: a smooth hinge.
+
+    Element by element, with ``softplus(z) = log(1 + e^z)``::
+
+        loss = softplus(-y x) = log(1 + exp(-y x))
+        dloss/dx = -y sigmoid(-y x)
+
+    The loss falls towards 0 as ``y x`` grows (right side, confidently) and
+    grows linearly when ``y x`` is negative. With labels ``(y + 1) / 2`` it is
+    ``BCEWithLogitsLoss``. As in PyTorch ``y`` is used as a number (not checked).
+
+    Shape: input any shape, target the same shape; ``'none'`` gives that shape.
+
+    Example:
+        >>> loss = SoftMarginLoss()(np.array([0.0, 2.0]), np.array([1.0, -1.0]))
+        >>> loss.value            # (log 2 + log(1 + e^2)) / 2
+        1.4100375...
+    """
+
+    def forward(self, input, target):
+        x = self._float_input(input)
+        y = self._same_shape_target(x, target)
+        z = -y * x
+        return self._reduce(np.logaddexp(0, z), -y * sigmoid(z))
