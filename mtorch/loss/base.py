@@ -77,10 +77,7 @@ class LossResult:
 def _backward_entry(owner, name, func):
     """What ``result.backward()`` calls for ``func``: a Layer's ``backward`` (which fires the
     Layer's backward hooks), or ``func`` itself (a bound ``module.backward``, any function)."""
-    bound_to = getattr(func, "__self__", None)
-    if getattr(func, "__name__", "") == "backward" and hasattr(bound_to, "run_backward"):
-        return bound_to.run_backward
-    entry = getattr(func, "run_backward", None) or getattr(func, "backward", func)
+    entry = getattr(func, "backward", func)
     if not callable(entry):
         raise TypeError(f"{owner}: {name} must be callable or a Layer, got {_checks.describe(func)}")
     return entry
