@@ -39,8 +39,8 @@ class Affine(Layer):
     def backward(self, grad_out):
         x = self._x
         g = self.check_grad_out(grad_out, None if x is None else (x.shape[0], self.out_features))
-        self.weight.grad = g.T @ x
-        self.bias.grad = self._bias_grad(g)
+        self.weight.add_grad(g.T @ x)
+        self.bias.add_grad(self._bias_grad(g))
         return g @ self.weight.data
 
     def _bias_grad(self, g):

@@ -1,21 +1,22 @@
 """mtorch: a deep-learning framework in plain numpy where every layer writes its own backward pass.
 
-The core names are here (``Layer``, ``Parameter``, ``Sequential``, ``Module``,
-``gradcheck``, ``manual_seed``, ``save``, ``load``); the families live in submodules, imported
-on first use: ``mtorch.layers``, ``mtorch.loss``, ``mtorch.optim``,
+The core names are here (``Layer``, ``Parameter``, ``Module``, the containers
+``Sequential``, ``ModuleList``, ``ModuleDict``, ``gradcheck``, ``manual_seed``, ``save``,
+``load``); the families live in submodules, imported on first use: ``mtorch.layers``, ``mtorch.loss``, ``mtorch.optim``,
 ``mtorch.data``, ``mtorch.datasets``, ``mtorch.init``, ``mtorch.testing``,
 ``mtorch.plot``.
 """
 import importlib
 
 from . import layers
-from .errors import BackwardBeforeForwardError, CheckpointError, GradcheckError, ShapeError, StateDictError
+from .errors import (BackwardBeforeForwardError, CheckpointError, GradcheckError, GradientError, ShapeError,
+                     StateDictError)
 from .gradcheck import gradcheck
 from .layer import Layer
+from .layers.container import ModuleList, ModuleDict, Sequential
 from .module import Module
 from .parameter import Parameter
 from .random import manual_seed
-from .sequential import Sequential
 from .serialization import load, save
 
 __version__ = "0.1.0"

@@ -28,3 +28,8 @@ class GradcheckError(AssertionError):
 
 class LayerCheckError(AssertionError):
     """A layer failed ``mtorch.testing.check_layer``; the message is the full report."""
+
+
+class GradientError(RuntimeError):
+    """A gradient would be lost: a Parameter's gradient assigned where it must be added, or a
+    layer instance called more than once in one forward pass (its cache holds only the last call)."""

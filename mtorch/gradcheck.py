@@ -14,6 +14,7 @@ For a loss, ``s = sum(loss(x, target).value)`` and the analytic gradient is ``.g
 for a loss of several inputs ``x`` is a tuple of them, in the order of the
 loss's ``differentiable_inputs`` (``(x1, x2)`` for MarginRankingLoss,
 ``(input, var)`` for GaussianNLLLoss), and each is checked.
+A layer with several inputs (``layer(a, b)``) is checked for each floating input.
 
 Each gradient also gets one summary number, the relative error of the whole
 array, ``||analytic - numeric|| / max(||analytic||, ||numeric||)`` (CS231n's
@@ -30,7 +31,6 @@ import numpy as np
 from . import random as mrandom
 from .errors import GradcheckError
 from .layer import Layer
-from .loss.base import Loss
 
 
 @dataclass
@@ -109,15 +109,47 @@ def _numeric_gradient(scalar_fn, array, eps, entries):
 
 
 def detached_copy(layer):
-    """A deep copy of ``layer`` with no forward/backward hooks (checks do not fire the user's
-    hooks) and every input gradient computed (``needs_input_grad`` on), so all can be checked."""
+    """A deep copy of ``layer`` with no hooks (checks do not fire the user's hooks), no stored
+    gradients, and every input gradient computed (``input_grad=True``), so all can be checked."""
     model = copy.deepcopy(layer)
     if isinstance(model, Layer):
+        model.remove_hooks()
+        model.zero_grad()
         for _, sub in model.named_layers():
-            sub._forward_hooks.clear()
-            sub._backward_hooks.clear()
-            sub.needs_input_grad = True
+            sub.input_grad = None
+        model.input_grad = True
     return model
+
+
+def _as_inputs(x, requires_grad):
+    """The inputs as a tuple (float64 copies of the differentiable ones), and which those are.
+
+    ``x`` is one array or a tuple/list of arrays (a layer with several inputs). By
+    default an input is differentiated when it holds floats; integer and bool inputs
+    (indices, masks) are passed as they are.
+    """
+    several = isinstance(x, (tuple, list))
+    raw = [np.asarray(a) for a in (x if several else (x,))]
+    if requires_grad is None:
+        requires_grad = [a.dtype.kind == "f" for a in raw]
+    elif isinstance(requires_grad, bool):
+        requires_grad = [requires_grad] * len(raw)
+    if len(requires_grad) != len(raw):
+        raise ValueError(f"gradcheck: requires_grad has {len(requires_grad)} entries for {len(raw)} inputs")
+    inputs = tuple(np.array(a, dtype=np.float64) if r else a for a, r in zip(raw, requires_grad))
+    names = ["input"] if not several else [f"input {i}" for i in range(len(raw))]
+    return inputs, list(requires_grad), names
+
+
+def _input_grads(grad_in, n_inputs, names):
+    """Backward's return value as one entry per input, or a ``GradientComparison`` problem text."""
+    if n_inputs == 1:
+        return [grad_in], None
+    if not isinstance(grad_in, (tuple, list)) or len(grad_in) != n_inputs:
+        got = f"a tuple of {len(grad_in)}" if isinstance(grad_in, (tuple, list)) else type(grad_in).__name__
+        return [None] * n_inputs, (f"backward must return a tuple of {n_inputs} gradients, one per input "
+                                   f"(None for an input that needs none), got {got}")
+    return list(grad_in), None
 
 
 def _loss_call(loss, x, target):
@@ -142,28 +174,26 @@ def _loss_call(loss, x, target):
     return inputs, lambda: loss(**inputs)
 
 
-def compare_gradients(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, *, target=None, seed=0, max_entries=None):
+def compare_gradients(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, *, target=None, seed=0, max_entries=None,
+                      requires_grad=None):
     """Compare every gradient of ``layer`` at input ``x``; returns a list of ``GradientComparison``.
 
     Works on a float64 deep copy without hooks, so ``layer`` itself is not
     changed. The global random state is replayed before every forward so
     dropout masks stay fixed, and restored at the end. ``max_entries``
     (default: all) caps how many entries of each array are differenced;
-    the sample is drawn with ``seed``.
+    the sample is drawn with ``seed``. ``x`` and ``requires_grad``: see ``gradcheck``.
     """
+    from .loss.base import Loss
     is_loss = isinstance(layer, Loss)
     if not is_loss and not isinstance(layer, Layer):
         raise TypeError(f"gradcheck takes a Layer or a Loss, got {type(layer).__name__}")
-    if is_loss:
-        model = copy.copy(layer)
-        model.backward_func = None       # a deep copy would copy the whole model behind the hook
-        inputs, call_loss = _loss_call(model, x, target)
-    else:
-        model = detached_copy(layer).double()
-        x = np.array(x, dtype=np.float64)
     rng_state = mrandom.get_rng_state()  # a new dict on every call
     try:
         if is_loss:
+            model = copy.copy(layer)
+            model.backward_func = None       # a deep copy would copy the whole model behind the hook
+            inputs, call_loss = _loss_call(model, x, target)
             grads = call_loss().grad
             grads = grads if isinstance(grads, tuple) else (grads,)
             analytic = [(name, grad, array) for (name, array), grad in zip(inputs.items(), grads)]
@@ -172,41 +202,59 @@ def compare_gradients(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, *, target=None, 
                 mrandom.set_rng_state(rng_state)
                 return float(np.sum(call_loss().value))
         else:
-            out = model(x)
+            model = detached_copy(layer).double()
+            inputs, requires, names = _as_inputs(x, requires_grad)
+            out = model(*inputs)
             upstream = np.random.default_rng(seed).standard_normal(np.shape(out))
-            grad_x = model.backward(upstream)
-            analytic = [("input", grad_x, x)]
+            grads, problem = _input_grads(model.backward(upstream), len(inputs), names)
+            analytic = [(name, grad, a) for name, grad, a, r in zip(names, grads, inputs, requires) if r]
             analytic += [(name, None if p.grad is None else p.grad.copy(), p.data)
-                         for name, p in model.named_parameters()]
+                         for name, p in _unique(model.named_parameters())]
 
             def scalar():
                 mrandom.set_rng_state(rng_state)
-                return float(np.sum(model(x) * upstream))
+                return float(np.sum(model(*inputs) * upstream))
         sampler = np.random.default_rng(seed + 1)
         results = []
         for name, grad, array in analytic:
             entries = _entries_to_check(array.size, max_entries, sampler)
             numeric = _numeric_gradient(scalar, array, eps, entries)
-            results.append(_compare(name, grad, numeric, entries, atol, rtol))
+            result = _compare(name, grad, numeric, entries, atol, rtol)
+            if not is_loss and problem and name in names:
+                result = GradientComparison(name, None, numeric, np.inf, (), False, problem)
+            results.append(result)
         return results
     finally:
         mrandom.set_rng_state(rng_state)
 
 
+def _unique(named_parameters):
+    """``(name, Parameter)`` pairs with a Parameter shared under several names kept once (first name)."""
+    seen = set()
+    for name, p in named_parameters:
+        if id(p) not in seen:
+            seen.add(id(p))
+            yield name, p
+
+
 def gradcheck(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *, target=None, seed=0,
-              max_entries=None):
-    """Check the input gradient and every parameter gradient of ``layer`` by finite differences.
+              max_entries=None, requires_grad=None):
+    """Check the input gradient(s) and every parameter gradient of ``layer`` by finite differences.
 
     Args:
         layer: a Layer (any subclass, including your own) or a Loss.
-        x: an input the layer accepts; converted to float64. For a loss of several
-            inputs, a tuple of them in the order of its ``differentiable_inputs``.
+        x: an input the layer accepts, or a tuple of inputs for a layer with several
+            (``layer(*x)``; its backward returns one gradient per input) or for a loss of
+            several inputs (in the order of its ``differentiable_inputs``).
         eps: finite-difference step.
         atol, rtol: an entry passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
         raise_exception: raise ``GradcheckError`` on failure (default) instead of returning False.
         target: the target, when ``layer`` is a Loss that takes one (keyword only).
         seed: seed of the random upstream gradient.
         max_entries: difference at most this many entries of each array (default: all).
+        requires_grad: which inputs to differentiate: a bool, or one per input. Default:
+            the floating inputs; integer and bool inputs (an Embedding's indices, a mask)
+            are passed unchanged and their gradient is not checked.
 
     Returns:
         True when every gradient passes (False on failure if ``raise_exception=False``).
@@ -215,7 +263,8 @@ def gradcheck(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *,
         >>> mtorch.gradcheck(layers.Linear(3, 2), np.random.randn(4, 3))
         True
     """
-    results = compare_gradients(layer, x, eps, atol, rtol, target=target, seed=seed, max_entries=max_entries)
+    results = compare_gradients(layer, x, eps, atol, rtol, target=target, seed=seed, max_entries=max_entries,
+                                requires_grad=requires_grad)
     if all(r.ok for r in results):
         return True
     if raise_exception:

@@ -1,102 +1,77 @@
-"""Module: the thin wrapper users subclass to name their model."""
-import numpy as np
-
+"""Module: what users subclass to write a model."""
 from .layer import Layer
 
 
 class Module(Layer):
-    """A model: a named wrapper around one ``Sequential`` (or any Layer).
+    """A model. Subclass it as in PyTorch, or wrap one layer (the seed's form).
 
-    Forward, backward and step are the wrapped layer's; parameter names are
-    too (``0.weight``, not ``sequential.0.weight``), so state dicts match
-    ``torch.nn.Sequential``'s.
+    **Subclass**: assign layers as attributes and write ``forward`` and
+    ``backward``; backward calls the layers' backward in the reverse order
+    of forward, adding the gradients of every path that used an input::
 
-    ``input_grad`` (default True): whether ``backward`` computes dL/d(input).
-    A model's input is usually data, whose gradient nobody reads; with
-    ``module.input_grad = False`` the first layer that has parameters stores
-    its parameter gradients but skips dL/dx (for the first Linear of an MLP
-    that is a third of the backward pass), and ``backward`` returns None,
-    just as PyTorch computes no gradient for an input that does not require one.
+        class TwoTower(Module):
+            def __init__(self):
+                super().__init__()
+                self.image = Linear(784, 32)
+                self.text = Linear(300, 32)
+                self.head = Linear(64, 1)
 
-    Example:
-        >>> class DigitModule(Module):
-        ...     def __init__(self):
-        ...         super().__init__(Sequential([
-        ...             layers.Linear(784, 128), layers.ReLU(),
-        ...             layers.Linear(128, 10),
-        ...         ]))
-        >>> module = DigitModule()
-        >>> logits = module(images)        # (N, 784) -> (N, 10)
-        >>> module.backward(grad_logits)   # stores every parameter's gradient
+            def forward(self, image, text):
+                return self.head(np.concatenate([self.image(image), self.text(text)], axis=1))
+
+            def backward(self, grad_out):
+                g = self.head.backward(grad_out)
+                return self.image.backward(g[:, :32]), self.text.backward(g[:, 32:])
+
+    **Wrap**: ``Module(Sequential([...]))`` (or a subclass calling
+    ``super().__init__(Sequential([...]))``) takes its forward, backward and
+    parameter names from the wrapped layer: ``0.weight``, not
+    ``sequential.0.weight``, so state dicts match ``torch.nn.Sequential``'s.
+    The wrapped layer is ``module.sequential``.
+
+    A Module is a Layer; the difference is what a model needs: called on
+    data (an array no layer produced), it computes no dL/d(data) and its
+    backward returns None, so the first Linear or Conv skips that product
+    (see ``Layer``). ``input_grad=True`` asks for dL/d(input) always (e.g.
+    saliency maps), ``False`` never.
+
+    Args:
+        sequential: the layer to wrap (usually a Sequential), or None when subclassing.
+        input_grad: None (automatic, default), True or False.
     """
 
-    def __init__(self, sequential, input_grad=True):
+    _skips_data_grad = True
+
+    def __init__(self, sequential=None, input_grad=None):
         super().__init__()
-        if not isinstance(sequential, Layer):
-            raise TypeError(f"{type(self).__name__}: Module wraps a Layer (usually a Sequential), "
-                            f"got {type(sequential).__name__}")
-        self._layers[""] = sequential
-        object.__setattr__(self, "sequential", sequential)
+        if sequential is not None:
+            if not isinstance(sequential, Layer):
+                raise TypeError(f"{type(self).__name__}: Module wraps a Layer (usually a Sequential), "
+                                f"got {type(sequential).__name__}")
+            self.add_layer("", sequential)
+            object.__setattr__(self, "sequential", sequential)
+        if input_grad is not None and not isinstance(input_grad, bool):
+            raise TypeError(f"{type(self).__name__}: input_grad must be None, True or False, "
+                            f"got {input_grad!r}")
         self.input_grad = input_grad
 
-    @property
-    def input_grad(self):
-        """True when ``backward`` returns dL/d(input); False skips it (see the class docstring)."""
-        first = self._first_trained_layer()
-        return first is None or first.needs_input_grad
+    def _wrapped(self):
+        if "sequential" not in self.__dict__:
+            raise NotImplementedError(
+                f"{type(self).__name__} must implement forward and backward, or wrap a layer: "
+                f"super().__init__(Sequential([...]))")
+        return self.sequential
 
-    @input_grad.setter
-    def input_grad(self, value):
-        first = self._first_trained_layer()
-        if first is not None:
-            first.needs_input_grad = bool(value)
-
-    def _first_trained_layer(self):
-        """The first layer, in forward order, that has parameters of its own (None if none has)."""
-        for _, layer in self.sequential.named_layers():
-            if layer._parameters:
-                return layer
-        return None
-
-    def forward(self, x):
-        return self.sequential(x)
+    def forward(self, *inputs):
+        return self._wrapped()(*inputs)
 
     def backward(self, grad_out):
-        return self.sequential.run_backward(grad_out)
-
-    def summary(self, input_shape, file=None):
-        """Print a table of layers, output shapes and parameter counts.
-
-        ``input_shape`` is a whole input's shape including the batch, e.g.
-        ``(1, 784)``. A zero input is run through in eval mode (the mode is
-        restored afterwards). Returns the total number of parameters.
-        """
-        was_training = self.training
-        rows = []
-        handles = [layer.register_forward_hook(
-                       lambda l, i, o, name=name: rows.append((name, type(l).__name__, np.shape(o),
-                                                               sum(p.size for p in l._parameters.values()))))
-                   for name, layer in self.sequential.named_layers() if not layer._layers]
-        try:
-            self.eval()
-            self(np.zeros(input_shape, dtype=self._dtype()))
-        finally:
-            for handle in handles:
-                handle.remove()
-            self.train(was_training)
-        total = sum(p.size for p in self.parameters())
-        width = max([len(f"{n} ({t})") for n, t, _, _ in rows] + [len("total parameters")])
-        lines = [f"{'layer':<{width}}  {'output shape':<20}  {'params':>10}", "-" * (width + 34)]
-        lines += [f"{f'{n} ({t})':<{width}}  {str(s):<20}  {c:>10,}" for n, t, s, c in rows]
-        lines += ["-" * (width + 34), f"{'total parameters':<{width}}  {'':<20}  {total:>10,}"]
-        print("\n".join(lines), file=file)
-        return total
+        wrapped = self._wrapped()
+        wrapped.needs_input_grad = self.needs_input_grad       # no dL/d(input) for data
+        return wrapped.backward(grad_out)
 
     def __repr__(self):
+        if "sequential" not in self.__dict__:
+            return super().__repr__()
         inner = repr(self.sequential)
         return type(self).__name__ + inner[inner.index("("):]
-
-    def _dtype(self):
-        for p in self.parameters():
-            return p.data.dtype
-        return np.float32

@@ -22,8 +22,7 @@ import numpy as np
 
 def _leaf_layers(model):
     """``(name, layer)`` for each layer without sub-layers, named like ``'0 Linear'``."""
-    return [(f"{name or 'model'} {type(layer).__name__}", layer)
-            for name, layer in model.named_layers() if not layer._layers]
+    return [(f"{name or 'model'} {type(layer).__name__}", layer) for name, layer in model.leaves()]
 
 
 class _Recorder:
@@ -95,7 +94,7 @@ class GradientFlowRecorder(_Recorder):
         grads = [p.grad for p in layer.parameters() if p.grad is not None]
         if grads:
             self.param_norms.setdefault(name, []).append(float(np.sqrt(sum(np.sum(g * g) for g in grads))))
-        if grad_in is not None:                # None: the layer's input is data (Module.input_grad)
+        if grad_in is not None:                # None: the layer's input is data (see Layer.input_grad)
             self.input_norms.setdefault(name, []).append(float(np.linalg.norm(grad_in)))
 
 
@@ -146,11 +145,11 @@ def plot_gradient_flow(recorder, path=None):
     ``recorder`` is a ``GradientFlowRecorder``. Log scale: lines that fall
     towards the first layers mean vanishing gradients, rising ones exploding.
     """
-    if not recorder.input_norms:
+    if not recorder.param_norms and not recorder.input_norms:
         raise ValueError("plot_gradient_flow: nothing recorded (run a backward pass through the model first)")
     from matplotlib import colormaps
     fig, axes = _figure(1, 2, 5.5, 3.6)
-    names = [n for n in recorder.layer_names if n in recorder.input_norms]
+    names = [n for n in recorder.layer_names if n in recorder.param_norms or n in recorder.input_norms]
     palette = colormaps["viridis"](np.linspace(0, 0.9, max(len(names), 1)))
     colour = dict(zip(names, palette))
     panels = [(axes[0, 0], recorder.param_norms, "‖dL/d parameters‖ per layer"),

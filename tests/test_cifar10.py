@@ -203,9 +203,11 @@ def test_one_training_step_of_each_model(example, model, tmp_path, rng):
     loss = loss_func(module(x), y)                  # training mode: dropout, batch statistics
     assert module(x).shape == (8, 10) and np.isfinite(loss.value)
     loss.backward()
+    for name, p in module.named_parameters():
+        assert np.all(np.isfinite(p.grad)), name
     optimizer.step()
     for name, p in module.named_parameters():
-        assert np.all(np.isfinite(p.grad)) and not np.array_equal(p.data, before[name]), name
+        assert not np.array_equal(p.data, before[name]) and p.grad is None, name
 
     module.eval()                                   # a deterministic function: one step must lower its loss
     first = loss_func(module(x), y)

@@ -84,15 +84,19 @@ def test_backward_hook_return_value_replaces_the_input_gradient(rng):
     assert not np.any(net[0].weight.grad)
 
 
-def test_backward_hooks_run_through_run_backward_not_a_direct_backward(rng):
-    tanh = layers.Tanh()
+def test_a_direct_backward_fires_the_hooks_once_even_through_super(rng):
+    class ScaledTanh(layers.Tanh):
+        def backward(self, grad_out):
+            return 2 * super().backward(grad_out)
+
+    layer = ScaledTanh()
     calls = []
-    tanh.register_backward_hook(lambda *args: calls.append(1))
-    tanh(rng.standard_normal(3))
-    tanh.backward(np.ones(3))
-    assert calls == []
-    tanh.run_backward(np.ones(3))
-    assert calls == [1]
+    layer.register_backward_hook(lambda l, grad_in, grad_out: calls.append(grad_in))
+    x = rng.standard_normal(3)
+    layer(x)
+    grad = layer.backward(np.ones(3))
+    assert len(calls) == 1 and calls[0] is grad
+    np.testing.assert_allclose(grad, 2 * (1 - np.tanh(x) ** 2), rtol=1e-6)
 
 
 def test_module_backward_fires_the_hooks_of_its_sequential_and_every_layer(rng):
@@ -144,7 +148,7 @@ def test_hooks_are_called_with_the_layer_itself(method, rng):
 
 @pytest.mark.parametrize("entry", ["bound method", "layer"])
 def test_loss_backward_fires_the_models_own_backward_hooks(entry, rng):
-    module = Module(_net())
+    module = Module(_net(), input_grad=True)        # dL/d(input) even for data, to see its shape
     calls = []
     module.register_backward_hook(lambda layer, grad_in, grad_out: calls.append(grad_in.shape))
     loss_func = mtorch.loss.MSELoss(backward_func=module.backward if entry == "bound method" else module)

@@ -19,7 +19,7 @@ class Scale(Layer):
         return x * self.gamma.data
 
     def backward(self, grad_out):
-        self.gamma.grad = (grad_out * self.x).sum(axis=0)
+        self.gamma.add_grad((grad_out * self.x).sum(axis=0))
         return grad_out * self.gamma.data
 
 
@@ -72,9 +72,10 @@ def test_student_layer_works_in_sequential_steps_round_trips_and_gradchecks(rng)
     y = net(x)
     grad_x = net.backward(np.ones_like(y))
     assert grad_x.shape == x.shape and net[1].gamma.grad.shape == (4,)
-    before = net[1].gamma.data.copy()
+    before, grad = net[1].gamma.data.copy(), net[1].gamma.grad
     net.step(0.1)
-    np.testing.assert_allclose(net[1].gamma.data, before - 0.1 * net[1].gamma.grad, rtol=1e-6)
+    np.testing.assert_allclose(net[1].gamma.data, before - 0.1 * grad, rtol=1e-6)
+    assert net[1].gamma.grad is None                  # step used the gradient and cleared it
 
     copy = Sequential([layers.Linear(3, 4), Scale(4), layers.Linear(4, 2)])
     copy.load_state_dict(net.state_dict())
@@ -169,7 +170,7 @@ def test_sequential_container_protocol():
     assert len(net) == 2 and isinstance(net[-1], layers.ReLU)
     assert [type(layer).__name__ for layer in net] == ["Linear", "ReLU"]
     assert isinstance(net[:1], Sequential) and len(net[:1]) == 1
-    with pytest.raises(TypeError, match="Sequential takes Layer instances, got int"):
+    with pytest.raises(TypeError, match="Sequential: expected a Layer, got int"):
         net.append(3)
 
 
@@ -227,5 +228,6 @@ def test_a_shared_parameter_is_listed_stepped_and_clipped_once():
     before = shared.weight.data.copy()
     SGD(net, lr=0.1).step()
     np.testing.assert_allclose(shared.weight.data, before - 0.1, rtol=1e-6)
+    shared.weight.grad = np.ones((2, 2), np.float32)
     assert clip_grad_norm(net, max_norm=1.0) == pytest.approx(2.0)
     np.testing.assert_allclose(shared.weight.grad, 0.5, rtol=1e-5)

@@ -532,7 +532,7 @@ def test_backward_with_a_layer_or_module_uses_its_backward():
     np.testing.assert_allclose(grad_x, result.grad @ linear.weight.data)
     np.testing.assert_allclose(linear.weight.grad, result.grad.T @ x)
 
-    module = mtorch.Module(mtorch.Sequential([layers.Linear(3, 2)]))
+    module = mtorch.Module(mtorch.Sequential([layers.Linear(3, 2)]), input_grad=True)
     result = MSELoss(backward_func=module)(module(x), np.zeros((4, 2)))
     assert result.backward().shape == (4, 3)
     assert module.sequential[0].weight.grad is not None

@@ -38,15 +38,19 @@ def test_gradient_flow_recorder_norms_match_the_gradients(rng):
     model = _model()
     recorder = plot.GradientFlowRecorder(model, every=2)
     for _ in range(5):
+        model.zero_grad()
         model(rng.standard_normal((4, 6)))
-        grad_x = model.backward(rng.standard_normal((4, 3)))
+        g = rng.standard_normal((4, 3))
+        assert model.backward(g) is None                                  # the input is data
     assert recorder.steps == [1, 3, 5]
     assert set(recorder.param_norms) == {"0 Linear", "2 Linear"}
+    assert set(recorder.input_norms) == {"1 ReLU", "2 Linear"}          # the data's gradient is skipped
     assert all(len(v) == 3 for v in recorder.input_norms.values())
     first = model.sequential[0]
     expected = np.sqrt(np.sum(first.weight.grad ** 2) + np.sum(first.bias.grad ** 2))
     assert recorder.param_norms["0 Linear"][-1] == pytest.approx(expected)
-    assert recorder.input_norms["0 Linear"][-1] == pytest.approx(np.linalg.norm(grad_x))
+    expected = np.linalg.norm(g @ model.sequential[2].weight.data)
+    assert recorder.input_norms["2 Linear"][-1] == pytest.approx(expected)
     recorder.remove()
     model(rng.standard_normal((4, 6)))
     model.backward(rng.standard_normal((4, 3)))

@@ -135,11 +135,11 @@ class Conv2d(Layer):
         k = kh * kw * c
         w_col = self._w_col[:k]                            # without the bias row
         grad_w_col = self._cols @ g if c == 1 else self._cols.T @ g
-        self.weight.grad = np.ascontiguousarray(grad_w_col[:k].reshape(kh, kw, c, self.out_channels)
-                                                .transpose(3, 2, 0, 1))
+        self.weight.add_grad(np.ascontiguousarray(grad_w_col[:k].reshape(kh, kw, c, self.out_channels)
+                                                  .transpose(3, 2, 0, 1)))
         if self.bias is not None:
-            self.bias.grad = grad_w_col[k].copy()
-        if not self.needs_input_grad:          # the input is data (see Module.input_grad)
+            self.bias.add_grad(grad_w_col[k].copy())
+        if not self.needs_input_grad:          # the input is data: no dL/dx (see Layer)
             return None
         if c == 1:
             grad_windows = (w_col @ g.T).reshape(kh, kw, 1, n, *out_hw).transpose(0, 1, 3, 4, 5, 2)

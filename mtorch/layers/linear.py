@@ -60,10 +60,10 @@ class Linear(Layer):
         x = self._x
         g = self.check_grad_out(grad_out, None if x is None else x.shape[:-1] + (self.out_features,))
         g2 = g.reshape(-1, self.out_features)
-        self.weight.grad = np.dot(g2.T, x.reshape(-1, self.in_features))
+        self.weight.add_grad(np.dot(g2.T, x.reshape(-1, self.in_features)))
         if self.bias is not None:
-            self.bias.grad = g2.sum(axis=0)
-        if not self.needs_input_grad:          # the input is data (see Module.input_grad)
+            self.bias.add_grad(g2.sum(axis=0))
+        if not self.needs_input_grad:          # the input is data: no dL/dx (see Layer)
             return None
         return np.dot(g2, self.weight.data).reshape(x.shape)
 

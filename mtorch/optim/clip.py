@@ -9,7 +9,7 @@ from .optimizer import check_number
 
 
 def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
-    """Scale the gradients in place so that their joint norm is at most ``max_norm``.
+    """Scale the gradients so that their joint norm is at most ``max_norm``.
 
     The total norm treats all gradients as one long vector (PyTorch's
     ``clip_grad_norm_``)::
@@ -38,7 +38,8 @@ def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
         params = params.parameters()
     elif isinstance(params, Parameter):
         params = [params]
-    grads = [p.grad for p in params if p.grad is not None]
+    params = [p for p in params if p.grad is not None]
+    grads = [p.grad for p in params]
     if not grads:
         return 0.0
     norm_type = float(norm_type)
@@ -55,8 +56,8 @@ def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
         return total
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1:
-        for g in grads:
-            g *= coefficient
+        for p in params:
+            p.grad = p.grad * coefficient
     return total
 
 

@@ -7,8 +7,8 @@ An optimizer holds the Parameters to train, split into *parameter groups*
     optimizer = Adam(model, lr=1e-3)         # a Layer/Module, or an iterable of Parameters
     for x, y in loader:
         loss = loss_func(model(x), y)
-        loss.backward()                      # every layer stores p.grad
-        optimizer.step()                     # p.data <- update(p.data, p.grad, state[p])
+        loss.backward()                      # every layer adds its gradients to p.grad
+        optimizer.step()                     # p.data <- update(p.data, p.grad, state[p]); p.grad = None
 
 Parameter groups use different hyper-parameters for different Parameters,
 exactly as in PyTorch::
@@ -22,7 +22,7 @@ import numbers
 
 import numpy as np
 
-from ..errors import ShapeError, StateDictError
+from ..errors import StateDictError
 from ..layer import Layer
 from ..parameter import Parameter
 
@@ -132,18 +132,18 @@ class Optimizer:
 
     # ------------------------------------------------------------------ step
     def step(self):
-        """Update every Parameter that has a gradient (Parameters with ``grad is None`` are skipped)."""
+        """Update every Parameter that has a gradient, then clear its gradient (it has been used).
+
+        Parameters with ``grad is None`` (not used since the last step) are skipped.
+        """
         for group in self.param_groups:
             self._step_group(group)
 
     def _step_group(self, group):
         for p in group["params"]:
-            if p.grad is None:
-                continue
-            if p.grad.shape != p.data.shape:
-                raise ShapeError(f"{self._name}.step(): a Parameter of shape {p.data.shape} "
-                                 f"has a gradient of shape {p.grad.shape}")
-            self._update(p, self.state.setdefault(p, {}), group)
+            if p.grad is not None:
+                self._update(p, self.state.setdefault(p, {}), group)
+                p.grad = None
 
     @staticmethod
     def _decayed_grad(p, weight_decay):
@@ -160,17 +160,19 @@ class Optimizer:
         raise NotImplementedError(f"{self._name} must implement _update(p, state, group)")
 
     def zero_grad(self, set_to_none=True):
-        """Forget every gradient (``p.grad = None``), or fill them with zeros.
+        """Clear every gradient (``p.grad = None``), or set it to zeros (``set_to_none=False``).
 
-        Kept for PyTorch habits: mtorch's backward overwrites gradients, so
-        nothing accumulates if you forget it.
+        ``step()`` already clears the gradients it has used, so the usual loop
+        needs no ``zero_grad()``; call it to drop gradients that were
+        accumulated but must not be applied (e.g. a GAN's discriminator
+        gradients from the generator's step).
         """
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.fill(0)
+                    p.grad = np.zeros_like(p.grad)
 
     # ------------------------------------------------------------ state dict
     def state_dict(self):

@@ -62,7 +62,7 @@ class _Context:
 
 
 def _leaves(layer):
-    return [sub for _, sub in layer.named_layers() if not sub._layers] or [layer]
+    return [sub for _, sub in layer.leaves()]
 
 
 def _guess_input_shape(layer):

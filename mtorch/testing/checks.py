@@ -17,8 +17,8 @@ from ..layer import Layer
 from ..parameter import Parameter
 from .report import CheckResult
 
-_PLUMBING = (os.path.join("mtorch", "layer.py"), os.path.join("mtorch", "gradcheck.py"),
-             os.path.join("mtorch", "testing", "checks.py"))
+_PLUMBING = (os.path.join("mtorch", "layer", ""), os.path.join("mtorch", "parameter.py"),
+             os.path.join("mtorch", "gradcheck.py"), os.path.join("mtorch", "testing", "checks.py"))
 
 
 def _label(label):
@@ -44,7 +44,7 @@ def _first_difference(before, after):
 def describe(error):
     """``'ValueError: message (in forward, my_layer.py:12)'`` at the innermost frame outside mtorch's plumbing."""
     frames = traceback.extract_tb(error.__traceback__)
-    user = [f for f in frames if not any(f.filename.endswith(own) for own in _PLUMBING)]
+    user = [f for f in frames if not any(own in f.filename for own in _PLUMBING)]
     frame = (user or frames)[-1]
     return (f"raised {type(error).__name__}: {error} "
             f"(in {frame.name}, {os.path.basename(frame.filename)}:{frame.lineno})")
@@ -126,13 +126,8 @@ def inputs_unchanged(ctx):
 
 def _attributes(layer):
     """``{(sub-layer name, attribute): value}`` for the plain attributes of every sub-layer."""
-    found = {}
-    for prefix, sub in layer.named_layers():
-        registries = (sub._parameters, sub._buffers, sub._layers, sub._forward_hooks, sub._backward_hooks)
-        for attr, value in vars(sub).items():
-            if not any(value is r for r in registries):
-                found[prefix, attr] = value
-    return found
+    return {(prefix, attr): value for prefix, sub in layer.named_layers()
+            for attr, value in sub.attributes().items()}
 
 
 def forward_writes(ctx):
@@ -297,7 +292,7 @@ def latest_forward(ctx):
 def layers_used_once(ctx):
     """In a container, no layer instance appears twice (its cache would be overwritten)."""
     places = {}
-    for name, sub in ctx.layer.named_layers():
+    for name, sub in ctx.layer.named_layers(remove_duplicate=False):
         places.setdefault(id(sub), (sub, []))[1].append(name or "(top)")
     if len(places) == 1:
         return []

@@ -196,11 +196,12 @@ class RNNBase(Layer):
                 g, [s[k] for s in grad_finals], hs, cell_cache, w_hh.data)
             # the sums over time (and batch) are single matrix products
             da_ih2, da_hh2 = da_ih.reshape(-1, G * H), da_hh.reshape(-1, G * H)    # (T*N, G*H)
-            w_ih.grad = np.dot(da_ih2.T, x.reshape(-1, n_in))
-            w_hh.grad = np.dot(da_hh2.T, hs[:-1].reshape(-1, H))
+            w_ih.add_grad(np.dot(da_ih2.T, x.reshape(-1, n_in)))
+            w_hh.add_grad(np.dot(da_hh2.T, hs[:-1].reshape(-1, H)))
             if b_ih is not None:
-                b_ih.grad = da_ih2.sum(axis=0)
-                b_hh.grad = b_ih.grad.copy() if da_hh is da_ih else da_hh2.sum(axis=0)
+                db_ih = da_ih2.sum(axis=0)
+                b_ih.add_grad(db_ih)
+                b_hh.add_grad(db_ih.copy() if da_hh is da_ih else da_hh2.sum(axis=0))
             g = np.dot(da_ih2, w_ih.data).reshape(steps, batch, n_in)
         for i, s in enumerate(self.STATES):
             setattr(self, f"grad_{s}0", np.stack([d[i] for d in grads0]))

@@ -1,4 +1,4 @@
-"""Batch normalisation: BatchNorm1d and BatchNorm2d, with PyTorch's running statistics."""
+"""Batch normalization (BatchNorm1d, BatchNorm2d), as torch/nn/modules/batchnorm.py."""
 import numpy as np
 
 from ..errors import ShapeError
@@ -120,7 +120,8 @@ class _BatchNorm(Layer):
         scale = inv_std if not self.affine else inv_std * self.weight.data
         g_sum, gx_sum = _channel_sum(g), _channel_sum(g * x_hat)
         if self.affine:
-            self.weight.grad, self.bias.grad = gx_sum, g_sum
+            self.weight.add_grad(gx_sum)
+            self.bias.add_grad(g_sum)
         if not batch_stats:
             return g * scale.reshape(shape)
         m = g.size // self.num_features

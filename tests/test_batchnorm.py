@@ -126,6 +126,7 @@ def test_matches_torch_train_then_eval(cls, shape, kwargs, rng):
             np.testing.assert_allclose(bn.weight.grad, ref.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
             np.testing.assert_allclose(bn.bias.grad, ref.bias.grad.numpy(), rtol=1e-10, atol=1e-12)
             ref.zero_grad()
+            bn.zero_grad()
     torch_state = ref.state_dict()
     assert list(bn.state_dict()) == list(torch_state)
     for key, value in bn.state_dict().items():
