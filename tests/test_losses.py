@@ -480,7 +480,7 @@ def test_bad_constructor_arguments():
         MSELoss(reduction="average")
     with pytest.raises(ValueError, match="label_smoothing"):
         CrossEntropyLoss(label_smoothing=1.5)
-    with pytest.raises(ValueError, match="p must be 1 or 2"):
+    with pytest.raises(ValueError, match=r"p must be an int in \[1, 2\]"):
         MultiMarginLoss(p=3)
     with pytest.raises(ValueError, match="beta"):
         SmoothL1Loss(beta=-1)

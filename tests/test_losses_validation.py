@@ -51,7 +51,7 @@ def test_every_public_loss_is_checked_here():
 @pytest.mark.parametrize("cls, name", ARGUMENTS, ids=[f"{c.__name__}-{n}" for c, n in ARGUMENTS])
 def test_non_numeric_inputs_and_targets_are_refused(cls, name, bad):
     args = dict(dict(CALLS)[cls], **{name: bad})
-    with pytest.raises(TypeError, match=rf"^{cls.__name__}: {name} must be a real-valued array.*got "):
+    with pytest.raises(TypeError, match=rf"^{cls.__name__}: {name} must (be an array of|hold) real numbers.*got "):
         cls()(**args)
 
 
@@ -90,19 +90,19 @@ def test_kl_div_alone_takes_batchmean():
 
 
 BAD_ARGUMENTS = [
-    (mloss.CrossEntropyLoss, "ignore_index", 1.5, TypeError, r"an int \(a class index\), got 1.5 \(float\)"),
+    (mloss.CrossEntropyLoss, "ignore_index", 1.5, TypeError, r"an int, got 1.5 \(float\)"),
     (mloss.CrossEntropyLoss, "ignore_index", "4", TypeError, r"an int"),
     (mloss.NLLLoss, "ignore_index", True, TypeError, r"an int"),
     (mloss.CrossEntropyLoss, "label_smoothing", 1.5, ValueError, r"a number in \[0, 1\], got 1.5"),
     (mloss.CrossEntropyLoss, "label_smoothing", float("nan"), ValueError, r"a number in \[0, 1\], got nan"),
     (mloss.CrossEntropyLoss, "label_smoothing", "0.1", TypeError, r"a number in \[0, 1\], got '0.1' \(str\)"),
-    (mloss.SmoothL1Loss, "beta", -1, ValueError, r"a number >= 0, got -1"),
+    (mloss.SmoothL1Loss, "beta", -1, ValueError, r"a number >= 0, got -1.0"),
     (mloss.SmoothL1Loss, "beta", float("nan"), ValueError, r"a number >= 0, got nan"),
-    (mloss.HuberLoss, "delta", 0, ValueError, r"a number > 0, got 0"),
+    (mloss.HuberLoss, "delta", 0, ValueError, r"a number > 0, got 0.0"),
     (mloss.HuberLoss, "delta", float("inf"), ValueError, r"a number > 0, got inf"),
-    (mloss.MultiMarginLoss, "p", 3, ValueError, r"1 or 2, got 3"),
-    (mloss.MultiMarginLoss, "p", 4.5, TypeError, r"1 or 2, got 4.5 \(float\)"),
-    (mloss.MultiMarginLoss, "p", "1", TypeError, r"1 or 2, got '1' \(str\)"),
+    (mloss.MultiMarginLoss, "p", 3, ValueError, r"an int in \[1, 2\], got 3"),
+    (mloss.MultiMarginLoss, "p", 4.5, TypeError, r"an int in \[1, 2\], got 4.5 \(float\)"),
+    (mloss.MultiMarginLoss, "p", "1", TypeError, r"an int in \[1, 2\], got '1' \(str\)"),
     (mloss.MultiMarginLoss, "margin", -1.0, ValueError, r"a number >= 0, got -1.0"),
     (mloss.MultiMarginLoss, "margin", float("nan"), ValueError, r"a number >= 0, got nan"),
     (mloss.HingeEmbeddingLoss, "margin", -0.5, ValueError, r"a number >= 0"),
@@ -120,9 +120,9 @@ BAD_ARGUMENTS = [
     (mloss.PoissonNLLLoss, "log_input", None, TypeError, r"True or False, got None"),
     (mloss.KLDivLoss, "log_target", "True", TypeError, r"True or False"),
     (mloss.NLLLoss, "weight", np.ones((2, 3)), ShapeError, r"1-D \(one per class\), got shape \(2, 3\)"),
-    (mloss.MultiMarginLoss, "weight", ["a", "b"], TypeError, r"a real-valued array"),
-    (mloss.BCELoss, "weight", 1j, TypeError, r"a real-valued array"),
-    (mloss.BCEWithLogitsLoss, "pos_weight", "abc", TypeError, r"a real-valued array"),
+    (mloss.MultiMarginLoss, "weight", ["a", "b"], TypeError, r"hold real numbers .*got strings"),
+    (mloss.BCELoss, "weight", 1j, TypeError, r"hold real numbers .*got complex numbers"),
+    (mloss.BCEWithLogitsLoss, "pos_weight", "abc", TypeError, r"hold real numbers .*got strings"),
     (mloss.MSELoss, "backward_func", 3, TypeError, r"callable or a Layer, got 3 \(int\)"),
 ]
 
@@ -130,7 +130,7 @@ BAD_ARGUMENTS = [
 @pytest.mark.parametrize("cls, name, value, error, message", BAD_ARGUMENTS,
                          ids=[f"{c.__name__}-{n}-{v!r}" for c, n, v, _, _ in BAD_ARGUMENTS])
 def test_bad_constructor_arguments(cls, name, value, error, message):
-    with pytest.raises(error, match=rf"^{cls.__name__}: {name} must be {message}"):
+    with pytest.raises(error, match=rf"^{cls.__name__}: {name} must (be )?{message}"):
         cls(**{name: value})
 
 
@@ -177,7 +177,7 @@ def test_shape_errors_say_what_was_expected():
         mloss.MultiLabelSoftMarginLoss(weight=np.ones(3))(x, x)
     with pytest.raises(ShapeError, match=r"^MultiLabelMarginLoss: expected input of shape \(N, C\) or \(C,\)"):
         mloss.MultiLabelMarginLoss()(np.zeros((2, 3, 4)), np.zeros((2, 3, 4), dtype=int))
-    with pytest.raises(ShapeError, match=r"^MSELoss: input is not a rectangular array"):
+    with pytest.raises(TypeError, match=r"^MSELoss: input must be an array of real numbers, got a list"):
         mloss.MSELoss()([[1.0, 2.0], [3.0]], np.zeros(2))
 
 

@@ -5,6 +5,7 @@ import operator
 import numpy as np
 
 from ..errors import ShapeError
+from ..validation import as_real_array, check_choice, check_real
 from . import _checks
 
 
@@ -79,7 +80,7 @@ def _backward_entry(owner, name, func):
     Layer's backward hooks), or ``func`` itself (a bound ``module.backward``, any function)."""
     entry = getattr(func, "backward", func)
     if not callable(entry):
-        raise TypeError(f"{owner}: {name} must be callable or a Layer, got {_checks.describe(func)}")
+        raise TypeError(f"{owner}: {name} must be callable or a Layer, got {func!r} ({type(func).__name__})")
     return entry
 
 
@@ -106,7 +107,7 @@ class Loss:
     reductions = ("mean", "sum", "none")
 
     def __init__(self, backward_func=None, reduction="mean"):
-        self.reduction = _checks.check_choice(self._name, "reduction", reduction, self.reductions)
+        self.reduction = check_choice(self, "reduction", reduction, self.reductions)
         self.backward_func = self._backward_funcs(backward_func)
 
     @property
@@ -163,15 +164,15 @@ class Loss:
 
     def _same_shape_target(self, x, target, name="target"):
         """``target`` as an array of ``x``'s shape and dtype, or ``ShapeError``."""
-        t = _checks.real_array(self._name, name, target)
+        t = as_real_array(self, target, name)
         _checks.check_shape(self._name, name, t, x.shape, " (the input's shape)")
         return t.astype(x.dtype, copy=False)
 
     def _sign_target(self, x, target, shape=None):
         """A target of 1s and -1s (``shape``, default ``x``'s) in ``x``'s dtype, or ``ValueError``."""
-        t = _checks.real_array(self._name, "target", target)
+        t = as_real_array(self, target, "target")
         _checks.check_shape(self._name, "target", t, x.shape if shape is None else shape)
-        _checks.first_outside(self._name, "target", t, (t != 1) & (t != -1), "1 or -1 (not 0/1 labels)")
+        _checks.first_outside(self._name, "target", t, (t != 1) & (t != -1), "be 1 or -1 (not 0/1 labels)")
         return t.astype(x.dtype, copy=False)
 
     def _class_weight(self, weight):
@@ -204,18 +205,18 @@ class Loss:
         """
         n_classes = x.shape[class_axis]
         expected = x.shape[:class_axis] + x.shape[class_axis + 1:]
-        t = _checks.real_array(self._name, "target", target)
+        t = as_real_array(self, target, "target")
         _checks.check_shape(self._name, "target", t, expected,
                             f" (class indices){alternative} for input of shape {x.shape}")
         t = _checks.integer_array(self._name, "target", t)
         keep = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
         _checks.first_outside(self._name, "target", t, keep & ((t < 0) | (t >= n_classes)),
-                              f"a class index in [0, {n_classes}) for {n_classes} classes")
+                              f"be a class index in [0, {n_classes}) for {n_classes} classes")
         return np.expand_dims(np.where(keep, t, 0), class_axis), np.expand_dims(keep, class_axis)
 
     def _margin(self, margin):
         """A margin (a gap the loss asks for) as a float, or an error unless it is a number >= 0."""
-        return _checks.check_number(self._name, "margin", margin, lambda m: m >= 0, "a number >= 0")
+        return check_real(self, "margin", margin, minimum=0)
 
     def extra_repr(self):
         """Constructor arguments beyond ``reduction`` for ``repr``; subclasses override."""

@@ -96,7 +96,7 @@ class BCELoss(_BinaryLoss):
             found = "NaN" if np.isnan(x).any() else f"values from {x.min():g} to {x.max():g}"
             raise ValueError(f"{self._name}: input must be probabilities in [0, 1] (e.g. a Sigmoid's "
                              f"output), got {found}; for logits use BCEWithLogitsLoss")
-        first_outside(self._name, "target", y, (y < 0) | (y > 1), "a probability in [0, 1]")
+        first_outside(self._name, "target", y, (y < 0) | (y > 1), "be a probability in [0, 1]")
         log_x = np.maximum(np.log(x), -100)
         log_1mx = np.maximum(np.log1p(-x), -100)
         losses = -(y * log_x + (1 - y) * log_1mx)

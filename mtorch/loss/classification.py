@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..functional import log_softmax
-from ._checks import check_int, check_number
+from ..validation import check_int, check_real
 from .base import Loss
 
 
@@ -27,7 +27,7 @@ class _ClassLoss(Loss):
     def __init__(self, backward_func=None, reduction="mean", weight=None, ignore_index=-100):
         super().__init__(backward_func, reduction)
         self.weight = self._class_weight(weight)
-        self.ignore_index = check_int(self._name, "ignore_index", ignore_index, expected="an int (a class index)")
+        self.ignore_index = check_int(self, "ignore_index", ignore_index)
 
     def _class_axis(self, x):
         if x.ndim == 0:
@@ -99,8 +99,7 @@ class CrossEntropyLoss(_ClassLoss):
     def __init__(self, backward_func=None, reduction="mean", label_smoothing=0.0, weight=None,
                  ignore_index=-100):
         super().__init__(backward_func, reduction, weight, ignore_index)
-        self.label_smoothing = check_number(self._name, "label_smoothing", label_smoothing,
-                                            lambda eps: 0 <= eps <= 1, "a number in [0, 1]")
+        self.label_smoothing = check_real(self, "label_smoothing", label_smoothing, minimum=0, maximum=1)
 
     def forward(self, input, target):
         x = self._float_input(input)

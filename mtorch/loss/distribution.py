@@ -8,7 +8,8 @@ Each compares an input with a target of the same shape element by element;
 import numpy as np
 
 from ..errors import ShapeError
-from ._checks import check_bool, check_number, first_outside, float_array
+from ..validation import check_bool, check_real
+from ._checks import first_outside, float_array
 from .base import Loss
 
 
@@ -45,7 +46,7 @@ class KLDivLoss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", log_target=False):
         super().__init__(backward_func, reduction)
-        self.log_target = check_bool(self._name, "log_target", log_target)
+        self.log_target = check_bool(self, "log_target", log_target)
 
     def forward(self, input, target):
         x = self._float_input(input)
@@ -93,9 +94,9 @@ class PoissonNLLLoss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", log_input=True, full=False, eps=1e-8):
         super().__init__(backward_func, reduction)
-        self.log_input = check_bool(self._name, "log_input", log_input)
-        self.full = check_bool(self._name, "full", full)
-        self.eps = check_number(self._name, "eps", eps, lambda e: e > 0, "a number > 0")
+        self.log_input = check_bool(self, "log_input", log_input)
+        self.full = check_bool(self, "full", full)
+        self.eps = check_real(self, "eps", eps, minimum=0, open_min=True)
 
     def forward(self, input, target):
         x = self._float_input(input)
@@ -155,14 +156,14 @@ class GaussianNLLLoss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", full=False, eps=1e-6):
         super().__init__(backward_func, reduction)
-        self.full = check_bool(self._name, "full", full)
-        self.eps = check_number(self._name, "eps", eps, lambda e: e > 0, "a number > 0")
+        self.full = check_bool(self, "full", full)
+        self.eps = check_real(self, "eps", eps, minimum=0, open_min=True)
 
     def forward(self, input, target, var):
         x = self._float_input(input)
         d = x - self._same_shape_target(x, target)
         var = float_array(self._name, "var", var, x.dtype)
-        first_outside(self._name, "var", var, var < 0, "a variance >= 0")
+        first_outside(self._name, "var", var, var < 0, "be a variance >= 0")
         v = np.maximum(self._shared_var(x, var), self.eps)
         losses = 0.5 * (np.log(v) + d * d / v)
         if self.full:

@@ -10,7 +10,7 @@ function called with all of them). ``reduction='mean'`` divides by N.
 import numpy as np
 
 from ..errors import ShapeError
-from ._checks import check_bool, check_number
+from ..validation import check_bool, check_real
 from .base import Loss
 
 # Added to each squared norm by PyTorch's cosine_embedding_loss, so a zero vector gives cos = 0.
@@ -62,7 +62,7 @@ class CosineEmbeddingLoss(_VectorLoss):
 
     def __init__(self, backward_func=None, reduction="mean", margin=0.0):
         super().__init__(backward_func, reduction)
-        self.margin = check_number(self._name, "margin", margin, lambda m: -1 <= m <= 1, "a number in [-1, 1]")
+        self.margin = check_real(self, "margin", margin, minimum=-1, maximum=1)
 
     def forward(self, input1, input2, target):
         x1, x2 = self._vectors(input1, input2)
@@ -114,10 +114,10 @@ class TripletMarginLoss(_VectorLoss):
 
     def __init__(self, backward_func=None, reduction="mean", margin=1.0, p=2.0, eps=1e-6, swap=False):
         super().__init__(backward_func, reduction)
-        self.margin = check_number(self._name, "margin", margin, lambda m: m > 0, "a number > 0")
-        self.p = check_number(self._name, "p", p, lambda v: v >= 1, "a number >= 1")
-        self.eps = check_number(self._name, "eps", eps, lambda e: e >= 0, "a number >= 0")
-        self.swap = check_bool(self._name, "swap", swap)
+        self.margin = check_real(self, "margin", margin, minimum=0, open_min=True)
+        self.p = check_real(self, "p", p, minimum=1)
+        self.eps = check_real(self, "eps", eps, minimum=0)
+        self.swap = check_bool(self, "swap", swap)
 
     def forward(self, anchor, positive, negative):
         a, p, n = self._vectors(anchor, positive, negative)

@@ -10,7 +10,8 @@ MarginRankingLoss (built on ``clamp_min``, which passes it).
 import numpy as np
 
 from ..errors import ShapeError
-from ._checks import check_int, check_shape, first_outside, integer_array, real_array
+from ..validation import as_real_array, check_int
+from ._checks import check_shape, first_outside, integer_array
 from .base import Loss
 
 
@@ -45,7 +46,7 @@ class MultiMarginLoss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", p=1, margin=1.0, weight=None):
         super().__init__(backward_func, reduction)
-        self.p = check_int(self._name, "p", p, lambda v: v in (1, 2), "1 or 2")
+        self.p = check_int(self, "p", p, minimum=1, maximum=2)
         self.margin, self.weight = self._margin(margin), self._class_weight(weight)
 
     def forward(self, input, target):
@@ -117,12 +118,12 @@ class MultiLabelMarginLoss(Loss):
         return self._reduce(losses, (pushes / n_classes).astype(x.dtype).reshape(x.shape))
 
     def _label_lists(self, x, target):
-        t = real_array(self._name, "target", target)
+        t = as_real_array(self, target, "target")
         check_shape(self._name, "target", t, x.shape, " (the input's shape: class indices, ended by -1)")
         t = integer_array(self._name, "target", t)
         n_classes = x.shape[-1] if x.ndim else 1
         first_outside(self._name, "target", t, (t < -1) | (t >= n_classes),
-                      f"a class index in [0, {n_classes}) or -1 (end of the list)")
+                      f"be a class index in [0, {n_classes}) or -1 (end of the list)")
         return t
 
 

@@ -22,7 +22,7 @@ shape and float dtype.
 """
 import numpy as np
 
-from ._checks import check_number
+from ..validation import check_real
 from .base import Loss
 
 
@@ -79,7 +79,7 @@ class SmoothL1Loss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", beta=1.0):
         super().__init__(backward_func, reduction)
-        self.beta = check_number(self._name, "beta", beta, lambda b: b >= 0, "a number >= 0")
+        self.beta = check_real(self, "beta", beta, minimum=0)
 
     def forward(self, input, target):
         x = self._float_input(input)
@@ -114,7 +114,7 @@ class HuberLoss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", delta=1.0):
         super().__init__(backward_func, reduction)
-        self.delta = check_number(self._name, "delta", delta, lambda v: v > 0, "a number > 0")
+        self.delta = check_real(self, "delta", delta, minimum=0, open_min=True)
 
     def forward(self, input, target):
         x = self._float_input(input)
