@@ -3,6 +3,7 @@ from docs/custom_layers.md, and the tutorial's code runs as written with the out
 import contextlib
 import inspect
 import io
+import json
 import pathlib
 import re
 import runpy
@@ -343,3 +344,28 @@ def test_the_hint_counts_wrong_entries_with_the_tolerance_the_user_chose():
     report = check_layer(BiasOffByALittle(3, 2), atol=1e-9, rtol=1e-7, verbose=False)
     line = next(c.message for c in report.checks if c.name == "gradient of bias")
     assert "wrong at 2 of 2 entries" in line and "1 x numeric" not in line
+
+
+# ------------------------------------------------------------- the notebook
+
+
+def _build_tutorial():
+    return runpy.run_path(str(TUTORIAL.parent / "build_tutorial.py"))
+
+
+def test_the_notebook_is_the_tutorial():
+    notebook = TUTORIAL.with_suffix(".ipynb").read_text(encoding="utf-8")
+    assert notebook == _build_tutorial()["notebook"](TUTORIAL.read_text(encoding="utf-8")), \
+        "run python docs/build_tutorial.py"
+    cells = json.loads(notebook)["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert len(code) == 1 + len(re.findall(r"```python\n", TUTORIAL.read_text(encoding="utf-8")))
+
+
+def test_the_notebook_runs(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    book = nbformat.read(str(TUTORIAL.with_suffix(".ipynb")), as_version=4)
+    nbclient.NotebookClient(book, timeout=120, resources={"metadata": {"path": str(TUTORIAL.parent)}}).execute()
+    printed = "".join(out.get("text", "") for cell in book.cells if cell.cell_type == "code" for out in cell.outputs)
+    assert "\u2717 reference forward" in printed and "9.0 of 10.0" in printed
