@@ -11,8 +11,9 @@ Example:
 from ..errors import LayerCheckError
 from .check_layer import Context, assert_layer_ok, check_layer
 from .check_loss import check_loss
+from .grading import GradingSpec, grade
 from .randomize import randomize_parameters
 from .report import CheckResult, LayerReport, score_checks
 
-__all__ = ["check_layer", "assert_layer_ok", "check_loss", "randomize_parameters", "LayerReport", "CheckResult",
-           "LayerCheckError", "Context", "score_checks"]
+__all__ = ["check_layer", "assert_layer_ok", "check_loss", "GradingSpec", "grade", "randomize_parameters",
+           "LayerReport", "CheckResult", "LayerCheckError", "Context", "score_checks"]
