@@ -10,7 +10,8 @@ A layer whose parameters must stay in a range says so with the class
 attribute ``parameter_constraints``, a dict from the name of one of its own
 parameters to a rule:
 
-- ``"positive"``: values stay > 0 (each is multiplied by a random factor in about [0.5, 2]);
+- ``"positive"``: values stay > 0 (each is multiplied by a random factor in [0.5, 2]; a value
+  that is not positive yet becomes such a factor);
 - ``"nonnegative"``: values stay >= 0;
 - ``"fixed"``: the value is kept as it is (a mask, a frozen table);
 - ``(low, high)``: uniform random values inside the open interval;
@@ -36,7 +37,8 @@ def _constrained(data, rule, rng, where):
     if rule == "fixed":
         return data
     if rule == "positive":
-        return np.where(data > 0, data, 1.0) * np.exp(0.35 * rng.standard_normal(data.shape))
+        factor = np.exp(np.clip(0.35 * rng.standard_normal(data.shape), -np.log(2), np.log(2)))
+        return np.where(data > 0, data, 1.0) * factor
     if rule == "nonnegative":
         return np.abs(_moved(data, rng))
     if callable(rule):
