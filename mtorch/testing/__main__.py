@@ -183,6 +183,22 @@ def _crashed(path, spec, message):
     return report.to_dict()
 
 
+def _json_text(specs, results):
+    """``{"specs": ..., "submissions": [...]}`` as JSON with one line per spec and per check."""
+    def line(value):
+        return json.dumps(value, ensure_ascii=False)
+    lines = ["{", '  "specs": {']
+    lines.append(",\n".join(f"    {line(name)}: {line(spec)}" for name, spec in specs.items()))
+    lines += ["  },", '  "submissions": [']
+    entries = []
+    for result in results:
+        head = {k: v for k, v in result.items() if k != "checks"}
+        checks = ",\n".join(f"      {line(c)}" for c in result["checks"])
+        entries.append(f"    {line(head)[:-1]}, \"checks\": [\n{checks}\n    ]}}")
+    lines += [",\n".join(entries), "  ]", "}"]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     p = parser()
     args = p.parse_args(argv)
@@ -212,8 +228,7 @@ def main(argv=None):
                         ("" if r["passed"] else "  FAILED") for r in results))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"specs": specs, "submissions": results}, f, indent=2)
-            f.write("\n")
+            f.write(_json_text(specs, results))
     return 0 if all(r["passed"] for r in results) else 1
 
 

@@ -62,7 +62,7 @@ class Context:
 
     def __init__(self, layer, inputs64, others64, requires, dtype, batch_axis, seed, **settings):
         self.layer, self.seed = layer, seed
-        self.inputs64_, self.others64_, self.requires = inputs64, others64, requires
+        self._inputs64, self._others64, self.requires = inputs64, others64, requires
         self.dtype = np.dtype(dtype)
         self.batch_axis = batch_axis
         first = inputs64[0]
@@ -73,20 +73,20 @@ class Context:
     @property
     def single(self):
         """True for a layer with one input (its backward returns an array, not a tuple)."""
-        return len(self.inputs64_) == 1
+        return len(self._inputs64) == 1
 
     def fresh(self):
         return detached_copy(self.layer)
 
     def inputs(self):
         """New copies of the inputs, floating ones in the layer's dtype."""
-        return tuple(a.astype(self.dtype) if a.dtype.kind == "f" else a.copy() for a in self.inputs64_)
+        return tuple(a.astype(self.dtype) if a.dtype.kind == "f" else a.copy() for a in self._inputs64)
 
     def inputs64(self):
-        return tuple(a.copy() for a in self.inputs64_)
+        return tuple(a.copy() for a in self._inputs64)
 
     def others64(self):
-        return tuple(a.copy() for a in self.others64_)
+        return tuple(a.copy() for a in self._others64)
 
     def upstream(self, shape, dtype, offset=7):
         """The fixed random upstream gradient dL/dy used by the checks."""
@@ -96,15 +96,15 @@ class Context:
         """Backward's return value as a list with one entry per input (raises ``TypeError`` if it is not)."""
         if self.single:
             return [grad_in]
-        if not isinstance(grad_in, (tuple, list)) or len(grad_in) != len(self.inputs64_):
+        if not isinstance(grad_in, (tuple, list)) or len(grad_in) != len(self._inputs64):
             got = f"a {type(grad_in).__name__} of {len(grad_in)}" if isinstance(grad_in, (tuple, list)) \
                 else type(grad_in).__name__
-            raise TypeError(f"backward must return a tuple of {len(self.inputs64_)} gradients, one per "
+            raise TypeError(f"backward must return a tuple of {len(self._inputs64)} gradients, one per "
                             f"input (None for an input that needs none), got {got}")
         return list(grad_in)
 
     def input_names(self):
-        return ["input"] if self.single else [f"input {i}" for i in range(len(self.inputs64_))]
+        return ["input"] if self.single else [f"input {i}" for i in range(len(self._inputs64))]
 
 
 def _leaves(layer):

@@ -34,8 +34,8 @@ class CheckResult:
         return f"  {mark} {self.name:<{width}}  {self.message}"
 
     def to_dict(self):
-        return {"name": self.name, "passed": self.passed, "points": self.points,
-                "max_points": self.max_points, "message": self.message, "numbers": _plain(self.numbers)}
+        return {"name": self.name, "passed": self.passed, "points": round(self.points, 4),
+                "max_points": round(self.max_points, 4), "message": self.message, "numbers": _plain(self.numbers)}
 
 
 def _plain(value):
