@@ -47,13 +47,18 @@ def _report_lines(text):
     return re.findall(r"^  ([\u2713\u2717-]) (.+?)  ", text, re.M)
 
 
+def _without_numbers(text):
+    """The text with every number replaced by '#' (the last digits may differ between machines)."""
+    return re.sub(r"-?\d[\d.]*(e[-+]?\d+)?", "#", text)
+
+
 def test_tutorial_blocks_run_and_show_their_real_output(tutorial):
     _, pairs = tutorial
-    assert len(pairs) >= 6
+    assert len(pairs) >= 12
     for shown, actual in pairs:
         assert actual, "a text block must follow a python block that prints"
         assert _report_lines(shown) == _report_lines(actual)
-        assert shown.splitlines()[0] == actual.splitlines()[0]
+        assert _without_numbers(shown) == _without_numbers(actual), "run python docs/build_tutorial.py"
 
 
 def test_tutorial_layer_passes_and_trains(tutorial):

@@ -96,6 +96,8 @@ def gradient(ctx):
 
 def _reference_value_and_grad(reference, x64, target):
     """The reference's value and gradient (None when it gives only a value)."""
+    if isinstance(reference, type):
+        raise TypeError(f"reference: pass an instance such as {reference.__name__}(), not the class")
     if isinstance(reference, Loss):
         result = reference(x64.copy(), np.array(target, copy=True))
         return float(result.value), np.asarray(result.grad, np.float64)
