@@ -21,6 +21,11 @@ array, ``||analytic - numeric|| / max(||analytic||, ||numeric||)`` (CS231n's
 formula with norms): about 1e-8 or less when backward is right, near 1 when it
 is wrong. With ``max_entries`` only a random sample of a large array's
 entries is differenced (central differences cost two forwards per entry).
+
+A layer's parameters are first moved to random values near their own (on
+the copy that is checked; see ``mtorch.testing.randomize_parameters``): at a
+LayerNorm's initial gamma of ones, a backward that forgets ``* gamma`` is
+still right.
 """
 import copy
 import inspect
@@ -175,14 +180,14 @@ def _loss_call(loss, x, target):
 
 
 def compare_gradients(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, *, target=None, seed=0, max_entries=None,
-                      requires_grad=None):
+                      requires_grad=None, randomize=True):
     """Compare every gradient of ``layer`` at input ``x``; returns a list of ``GradientComparison``.
 
     Works on a float64 deep copy without hooks, so ``layer`` itself is not
     changed. The global random state is replayed before every forward so
     dropout masks stay fixed, and restored at the end. ``max_entries``
     (default: all) caps how many entries of each array are differenced;
-    the sample is drawn with ``seed``. ``x`` and ``requires_grad``: see ``gradcheck``.
+    the sample is drawn with ``seed``. ``x``, ``requires_grad`` and ``randomize``: see ``gradcheck``.
     """
     from .loss.base import Loss
     is_loss = isinstance(layer, Loss)
@@ -203,6 +208,9 @@ def compare_gradients(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, *, target=None, 
                 return float(np.sum(call_loss().value))
         else:
             model = detached_copy(layer).double()
+            if randomize:
+                from .testing.randomize import randomize_parameters
+                randomize_parameters(model, seed)
             inputs, requires, names = _as_inputs(x, requires_grad)
             out = model(*inputs)
             upstream = np.random.default_rng(seed).standard_normal(np.shape(out))
@@ -238,7 +246,7 @@ def _unique(named_parameters):
 
 
 def gradcheck(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *, target=None, seed=0,
-              max_entries=None, requires_grad=None):
+              max_entries=None, requires_grad=None, randomize=True):
     """Check the input gradient(s) and every parameter gradient of ``layer`` by finite differences.
 
     Args:
@@ -255,6 +263,9 @@ def gradcheck(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *,
         requires_grad: which inputs to differentiate: a bool, or one per input. Default:
             the floating inputs; integer and bool inputs (an Embedding's indices, a mask)
             are passed unchanged and their gradient is not checked.
+        randomize: check at random parameter values near the layer's own (default), where
+            a forgotten scale shows; False checks at the layer's values. A layer limits the
+            values with ``parameter_constraints`` (see ``mtorch.testing.randomize_parameters``).
 
     Returns:
         True when every gradient passes (False on failure if ``raise_exception=False``).
@@ -264,7 +275,7 @@ def gradcheck(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *,
         True
     """
     results = compare_gradients(layer, x, eps, atol, rtol, target=target, seed=seed, max_entries=max_entries,
-                                requires_grad=requires_grad)
+                                requires_grad=requires_grad, randomize=randomize)
     if all(r.ok for r in results):
         return True
     if raise_exception:
