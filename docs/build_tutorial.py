@@ -1,12 +1,13 @@
-"""Keep the custom-layer tutorial honest: its reports are the real output, its notebook is the same page.
+"""Keep the tutorials honest: their shown output is the real output, their notebooks are the same pages.
 
-    python docs/build_tutorial.py           # rewrite the ```text blocks of custom_layers.md, write custom_layers.ipynb
-    python docs/build_tutorial.py --check   # exit 1 when either is out of date
+    python docs/build_tutorial.py           # rewrite the ```text blocks of every tutorial, write its .ipynb
+    python docs/build_tutorial.py --check   # exit 1 when a page or a notebook is out of date
 
-Every ```python block of ``custom_layers.md`` runs in order in one namespace;
-the ```text block after one shows what it printed. The notebook has a
-markdown cell for each stretch of prose and a code cell for each python
-block (the outputs appear when it runs).
+The tutorials are ``custom_layers.md`` and ``composite_layers.md``. Every
+```python block of a page runs in order in one namespace; the ```text block
+after one shows what it printed. A page's notebook has a markdown cell for
+each stretch of prose and a code cell for each python block (the outputs
+appear when it runs).
 """
 import argparse
 import contextlib
@@ -17,15 +18,15 @@ import re
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-TUTORIAL = HERE / "custom_layers.md"
-NOTEBOOK = HERE / "custom_layers.ipynb"
+TUTORIALS = (HERE / "custom_layers.md", HERE / "composite_layers.md")
 BLOCK = re.compile(r"```(python|text)\n(.*?)```\n?", re.S)
 SETUP = ("import os, sys\n"
          "sys.path.insert(0, os.path.abspath(\"..\"))   # mtorch from this repository (the notebook is in docs/)")
 
 
-def run_blocks(text):
-    """Execute the python blocks in order; returns the namespace and what each block printed."""
+def run_blocks(text, filename="tutorial"):
+    """Execute the python blocks in order (mtorch seeded with 0 first); returns the namespace and
+    what each block printed."""
     import mtorch
     mtorch.manual_seed(0)
     namespace, outputs = {"__name__": "tutorial"}, []
@@ -33,7 +34,7 @@ def run_blocks(text):
         if kind == "python":
             buffer = io.StringIO()
             with contextlib.redirect_stdout(buffer):
-                exec(compile(body, str(TUTORIAL), "exec"), namespace)
+                exec(compile(body, filename, "exec"), namespace)
             outputs.append(buffer.getvalue())
     return namespace, outputs
 
@@ -84,23 +85,25 @@ def notebook(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Rewrite the tutorial's shown output from a real run and "
-                                                 "write its notebook.")
+    parser = argparse.ArgumentParser(description="Rewrite the tutorials' shown output from a real run and "
+                                                 "write their notebooks.")
     parser.add_argument("--check", action="store_true", help="only check; exit 1 when something is out of date")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE.parent))
-    text = TUTORIAL.read_text(encoding="utf-8")
-    _, outputs = run_blocks(text)
-    new_text = with_real_output(text, outputs)
-    new_book = notebook(new_text)
-    stale = [p.name for p, content in ((TUTORIAL, new_text), (NOTEBOOK, new_book))
-             if not p.exists() or p.read_text(encoding="utf-8") != content]
+    updates = {}
+    for page in TUTORIALS:
+        text = page.read_text(encoding="utf-8")
+        _, outputs = run_blocks(text, str(page))
+        updates[page] = with_real_output(text, outputs)
+        updates[page.with_suffix(".ipynb")] = notebook(updates[page])
+    stale = [p for p, content in updates.items() if not p.exists() or p.read_text(encoding="utf-8") != content]
+    names = ", ".join(p.name for p in stale)
     if args.check:
-        print("out of date: " + ", ".join(stale) if stale else "up to date")
+        print("out of date: " + names if stale else "up to date")
         return 1 if stale else 0
-    TUTORIAL.write_text(new_text, encoding="utf-8")
-    NOTEBOOK.write_text(new_book, encoding="utf-8")
-    print("wrote " + ", ".join(stale) if stale else "up to date")
+    for p in stale:
+        p.write_text(updates[p], encoding="utf-8")
+    print("wrote " + names if stale else "up to date")
     return 0
 
 

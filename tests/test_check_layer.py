@@ -1,11 +1,8 @@
 """mtorch.testing.check_layer: it passes every built-in layer, catches each common mistake
 from docs/custom_layers.md, and the tutorial's code runs as written with the output it shows."""
-import contextlib
 import inspect
 import io
 import json
-import pathlib
-import re
 import runpy
 
 import numpy as np
@@ -16,49 +13,14 @@ from mtorch import Layer, Parameter, Sequential, layers
 from mtorch.errors import LayerCheckError
 from mtorch.testing import assert_layer_ok, check_layer
 
-TUTORIAL = pathlib.Path(__file__).resolve().parent.parent / "docs" / "custom_layers.md"
+from doc_blocks import DOCS, run_page
 
 # --------------------------------------------------------------- the tutorial
 
 
-def _run_tutorial():
-    """Execute the tutorial's python blocks in order; pair each text block with the output before it."""
-    text = TUTORIAL.read_text(encoding="utf-8")
-    namespace, pairs, output = {"__name__": "tutorial"}, [], None
-    for kind, body in re.findall(r"```(python|text)\n(.*?)```", text, re.S):
-        if kind == "python":
-            buffer = io.StringIO()
-            with contextlib.redirect_stdout(buffer):
-                exec(compile(body, str(TUTORIAL), "exec"), namespace)
-            output = buffer.getvalue()
-        else:
-            pairs.append((body, output))
-    return namespace, pairs
-
-
 @pytest.fixture(scope="module")
 def tutorial():
-    mtorch.manual_seed(0)
-    return _run_tutorial()
-
-
-def _report_lines(text):
-    """The mark and name of every check line (the numbers may differ in the last digits between machines)."""
-    return re.findall(r"^  ([\u2713\u2717-]) (.+?)  ", text, re.M)
-
-
-def _without_numbers(text):
-    """The text with every number replaced by '#' (the last digits may differ between machines)."""
-    return re.sub(r"-?\d[\d.]*(e[-+]?\d+)?", "#", text)
-
-
-def test_tutorial_blocks_run_and_show_their_real_output(tutorial):
-    _, pairs = tutorial
-    assert len(pairs) >= 12
-    for shown, actual in pairs:
-        assert actual, "a text block must follow a python block that prints"
-        assert _report_lines(shown) == _report_lines(actual)
-        assert _without_numbers(shown) == _without_numbers(actual), "run python docs/build_tutorial.py"
+    return run_page("custom_layers.md")
 
 
 def test_tutorial_layer_passes_and_trains(tutorial):
@@ -313,7 +275,7 @@ def test_a_network_of_built_in_layers_passes():
 
 
 def test_the_example_shows_one_layer_passing_and_one_failing(capsys):
-    runpy.run_path(str(TUTORIAL.parent.parent / "examples" / "custom_layer.py"), run_name="__main__")
+    runpy.run_path(str(DOCS.parent / "examples" / "custom_layer.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "Affine: all checks passed" in out
     assert "AffineMeanBias: FAILED: gradient of bias" in out
@@ -349,31 +311,6 @@ def test_the_hint_counts_wrong_entries_with_the_tolerance_the_user_chose():
     report = check_layer(BiasOffByALittle(3, 2), atol=1e-9, rtol=1e-7, verbose=False)
     line = next(c.message for c in report.checks if c.name == "gradient of bias")
     assert "wrong at 2 of 2 entries" in line and "1 x numeric" not in line
-
-
-# ------------------------------------------------------------- the notebook
-
-
-def _build_tutorial():
-    return runpy.run_path(str(TUTORIAL.parent / "build_tutorial.py"))
-
-
-def test_the_notebook_is_the_tutorial():
-    notebook = TUTORIAL.with_suffix(".ipynb").read_text(encoding="utf-8")
-    assert notebook == _build_tutorial()["notebook"](TUTORIAL.read_text(encoding="utf-8")), \
-        "run python docs/build_tutorial.py"
-    cells = json.loads(notebook)["cells"]
-    code = [c for c in cells if c["cell_type"] == "code"]
-    assert len(code) == 1 + len(re.findall(r"```python\n", TUTORIAL.read_text(encoding="utf-8")))
-
-
-def test_the_notebook_runs(tmp_path):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    book = nbformat.read(str(TUTORIAL.with_suffix(".ipynb")), as_version=4)
-    nbclient.NotebookClient(book, timeout=120, resources={"metadata": {"path": str(TUTORIAL.parent)}}).execute()
-    printed = "".join(out.get("text", "") for cell in book.cells if cell.cell_type == "code" for out in cell.outputs)
-    assert "\u2717 reference forward" in printed and "9.0 of 10.0" in printed
 
 
 # ------------------------------------------------- random parameters, reference, report data
