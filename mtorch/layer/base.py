@@ -95,6 +95,9 @@ class Layer(Registry, Hooks, InputChecks, State):
         reentrant (bool): class attribute; True for a layer meant to be called several
             times per forward pass (an RNN cell in a time loop) that keeps one cache per
             call and is backpropagated once per call, last call first.
+        parameter_constraints (dict): optional class attribute, e.g. ``{"tau": "positive"}``:
+            the range a parameter must stay in when ``check_layer``/``gradcheck`` move the
+            parameters to random values (see ``mtorch.testing.randomize``).
     """
 
     batch_independent = True
