@@ -79,14 +79,14 @@ DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     mtorch.manual_seed(args.seed)
     dataset = DATASETS[args.dataset]
     transform = dataset.standard_transform(flatten=True)     # uint8 (N, 28, 28) -> float32 (N, 784)
     train_set = dataset(args.data_dir, train=True, transform=transform)
     test_set = dataset(args.data_dir, train=False, transform=transform)
-    train(args, MODELS[args.model](), train_set, test_set, name=f"{args.dataset}_{args.model}")
+    return train(args, MODELS[args.model](), train_set, test_set, name=f"{args.dataset}_{args.model}")
 
 
 def train(args, module, train_set, test_set, name):

@@ -5,7 +5,7 @@ Datasets index like arrays: ``dataset[i]`` is one ``(sample, label)`` pair and
 batch at once.
 """
 from .cifar10 import CIFAR10
-from .download import ChecksumError, DownloadError, download, sha256_file, verify_file
+from .download import ChecksumError, DownloadError, download, sha256_file, verify_cached, verify_file
 from .idx import IDXError, read_idx, write_idx
 from .iris import Iris
 from .image_dataset import ImageDataset

@@ -1,7 +1,7 @@
 """ImageDataset: uint8 images and int64 labels held in memory, converted one batch at a time."""
 from ..data.dataset import Dataset
-from .download import DownloadError
-from .paths import DatasetNotFoundError, data_root
+from .download import ensure_files
+from .paths import data_root
 from .transforms import Normalize
 
 
@@ -25,18 +25,7 @@ class ImageDataset(Dataset):
     def _ensure_files(self, directory, names, download):
         """Make sure ``directory`` holds ``names``: fetch the missing ones when ``download``,
         else (or when fetching fails) raise ``DatasetNotFoundError`` saying what to put where."""
-        missing = [name for name in names if not (directory / name).is_file()]
-        if not missing:
-            return
-        failure = "(download=False, so nothing was downloaded)"
-        if download:
-            try:
-                self._fetch(directory, missing)
-                return
-            except DownloadError as error:
-                failure = f"The download failed (no network?): {error}"
-        raise DatasetNotFoundError(f"{type(self).__name__}: missing {', '.join(missing)} in {directory}.\n"
-                                   f"{self._advice(directory)}\n{failure}")
+        ensure_files(type(self).__name__, directory, names, download, self._fetch, self._advice(directory))
 
     @classmethod
     def standard_transform(cls, flatten=False):
