@@ -12,4 +12,5 @@ from .image_dataset import ImageDataset
 from .mnist import MNIST, FashionMNIST
 from .paths import DatasetNotFoundError, data_root
 from .sine import SineWaves
+from .text import CharDataset, TinyShakespeare
 from .transforms import Normalize
