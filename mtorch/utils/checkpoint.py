@@ -44,19 +44,20 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=Tru
     """Restore what ``save_checkpoint`` wrote into ``model`` (and ``optimizer``, ``scheduler``, and
     mtorch's random generator when ``restore_rng``); returns the extra entries as a dict.
 
-    All or nothing: on any error nothing is changed.
+    ``path`` may also be a file object, or the dict ``mtorch.load`` returned (to look at the
+    extras, e.g. the configuration, before loading). All or nothing: on any error nothing is changed.
 
     Raises:
         FileNotFoundError: no file at ``path``.
         CheckpointError: the file is damaged, or lacks an entry that was asked for.
         StateDictError: an entry does not fit its object (another architecture, optimizer, ...).
     """
-    checkpoint = load(path)
+    checkpoint = path if isinstance(path, dict) else load(path)
     wanted = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
     wanted = {key: target for key, target in wanted.items() if target is not None}
     if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in wanted):
         have = sorted(map(str, checkpoint)) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise CheckpointError(f"load_checkpoint: {path} holds {have}, not the entries "
+        raise CheckpointError(f"load_checkpoint: {_name(path)} holds {have}, not the entries "
                               f"{sorted(wanted)} that save_checkpoint writes")
     snapshots = {key: target.state_dict() for key, target in wanted.items()}
     rng_state = mrandom.get_rng_state()
@@ -69,7 +70,8 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=Tru
             try:
                 mrandom.set_rng_state(checkpoint["rng"])
             except (TypeError, ValueError, KeyError) as error:
-                raise StateDictError(f"load_checkpoint: the random state in {path} is damaged ({error})") from None
+                raise StateDictError(f"load_checkpoint: the random state in {_name(path)} is damaged "
+                                     f"({error})") from None
     except BaseException:
         for key in loaded:                       # put back what was already loaded
             wanted[key].load_state_dict(snapshots[key])
@@ -82,3 +84,7 @@ def _make_parent(path):
     if isinstance(path, (str, os.PathLike)):
         parent = os.path.dirname(os.path.abspath(os.fspath(path)))
         os.makedirs(parent, exist_ok=True)
+
+
+def _name(path):
+    return "the checkpoint" if isinstance(path, dict) else path

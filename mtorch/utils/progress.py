@@ -33,6 +33,13 @@ def progress(iterable, desc=None, unit="it", quiet=False, file=None):
     ``close`` like a bar, so a loop is written once.
     """
     file = sys.stderr if file is None else file
-    if quiet or not (hasattr(file, "isatty") and file.isatty()):
+    if not shows_bars(quiet, file):
         return _Quiet(iterable)
     return tqdm(iterable, desc=desc, unit=unit, leave=False, file=file)
+
+
+def shows_bars(quiet=False, file=None):
+    """Whether ``progress`` draws bars: not ``quiet`` and ``file`` (default ``sys.stderr``) is a terminal.
+    A script that shows its progress per epoch with a bar prints a line per epoch instead when not."""
+    file = sys.stderr if file is None else file
+    return not quiet and hasattr(file, "isatty") and file.isatty()
