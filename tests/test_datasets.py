@@ -10,9 +10,6 @@ import importlib
 import importlib.util
 import json
 import os
-import re
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -302,6 +299,18 @@ def test_offline_error_says_what_is_missing_and_where(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []                 # no folder was created for the failed download
 
 
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(root=5), "root must be a folder"),
+    (dict(train="yes"), "^MNIST: train must be True or False"),
+    (dict(download=None), "^MNIST: download must be True or False"),
+    (dict(transform="normalize"), "^MNIST: transform must be callable or None"),
+])
+def test_mnist_arguments(kwargs, fragment, tmp_path):
+    with pytest.raises(TypeError, match=fragment):
+        MNIST(**{"root": tmp_path, **kwargs})
+    assert os.listdir(tmp_path) == []
+
+
 def test_download_false_does_not_download(tmp_path, monkeypatch, rng):
     _, _, hashes = _fake_mnist(tmp_path / "mirror", 3, rng)
     monkeypatch.setattr(MNIST, "mirrors", ((tmp_path / "mirror").as_uri() + "/",))
@@ -376,8 +385,12 @@ def test_normalize_leaves_a_float_input_unchanged():
 
 
 def test_normalize_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="std must be positive"):
+    with pytest.raises(ValueError, match="^Normalize: std must be a number > 0, got 0"):
         Normalize(std=0)
+    with pytest.raises(TypeError, match="mean must be a number"):
+        Normalize(mean="0.5")
+    with pytest.raises(TypeError, match="flatten must be True or False"):
+        Normalize(flatten=1)
     with pytest.raises(ValueError, match=r"\(\.\.\., H, W\)"):
         Normalize()(np.zeros(3))
 

@@ -3,6 +3,7 @@ progress bars and command-line argument types."""
 import argparse
 import io
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -241,3 +242,15 @@ def test_writable_dir_tries_for_real_and_leaves_nothing(tmp_path):
     with pytest.raises(SystemExit) as info:
         parser.parse_args(["--out", str(tmp_path / "file")])
     assert info.value.code == 2
+
+
+def test_every_name_resolves_and_import_mtorch_loads_none_of_them():
+    import mtorch.utils as utils
+
+    for name in utils.__all__:
+        assert callable(getattr(utils, name)) and name in dir(utils)
+    with pytest.raises(AttributeError, match="no attribute 'fit'"):
+        utils.fit
+    code = "import sys, mtorch; print(sorted(m for m in sys.modules if m in ('tqdm', 'mtorch.data', 'torch')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..validation import check_bool
 from .paths import DatasetNotFoundError
 
 CHUNK_SIZE = 1 << 20
@@ -232,6 +233,7 @@ def ensure_files(owner, directory, names, download, fetch, advice):
     files and the folder, followed by ``advice`` (where to get them by hand).
     """
     directory = Path(directory)
+    download = check_bool(owner, "download", download)
     missing = [name for name in names if not (directory / name).is_file()]
     if not missing:
         return

@@ -1,5 +1,6 @@
 """ImageDataset: uint8 images and int64 labels held in memory, converted one batch at a time."""
 from ..data.dataset import Dataset
+from ..validation import check_bool
 from .download import ensure_files
 from .paths import data_root
 from .transforms import Normalize
@@ -20,7 +21,11 @@ class ImageDataset(Dataset):
     class_names = mean = std = None
 
     def __init__(self, root, train, transform):
-        self.root, self.train, self.transform = data_root(root), bool(train), transform
+        self.root, self.train = data_root(root), check_bool(type(self).__name__, "train", train)
+        if transform is not None and not callable(transform):
+            raise TypeError(f"{type(self).__name__}: transform must be callable or None, "
+                            f"got {type(transform).__name__}")
+        self.transform = transform
 
     def _ensure_files(self, directory, names, download):
         """Make sure ``directory`` holds ``names``: fetch the missing ones when ``download``,
