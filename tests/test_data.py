@@ -197,3 +197,13 @@ def test_ragged_samples_give_a_clear_error(samples, fragment):
 
     with pytest.raises(ValueError, match="^DataLoader: .*" + fragment):
         next(iter(DataLoader(Ragged(), batch_size=len(samples))))
+
+
+@pytest.mark.parametrize("arrays, fragment", [
+    (([[1], [1, 2]],), "^TensorDataset: array 0 must be an array of real numbers"),
+    ((np.zeros(3), np.array(["a", "b", "c"])), "^TensorDataset: array 1 must hold real numbers"),
+    ((None,), "^TensorDataset: array 0 must be an array of real numbers, got None"),
+])
+def test_tensor_dataset_refuses_what_is_not_numbers(arrays, fragment):
+    with pytest.raises(TypeError, match=fragment):
+        TensorDataset(*arrays)

@@ -391,6 +391,8 @@ def test_normalize_rejects_bad_arguments():
         Normalize(mean="0.5")
     with pytest.raises(TypeError, match="flatten must be True or False"):
         Normalize(flatten=1)
+    with pytest.raises(TypeError, match="^Normalize: images must hold real numbers"):
+        Normalize()(np.array([["a", "b"]]))
     with pytest.raises(ValueError, match=r"\(\.\.\., H, W\)"):
         Normalize()(np.zeros(3))
 

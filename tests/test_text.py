@@ -87,8 +87,9 @@ def test_dataloader_over_windows():
 
 
 @pytest.mark.parametrize("kwargs, error, fragment", [
-    (dict(text="", block_size=2), TypeError, "non-empty str"),
+    (dict(text="", block_size=2), TypeError, "non-empty str, got an empty str"),
     (dict(text=b"abc", block_size=2), TypeError, "got bytes"),
+    (dict(text=np.zeros(3), block_size=2), TypeError, "got ndarray"),
     (dict(text="abc", block_size=0), ValueError, "block_size must be an int >= 1"),
     (dict(text="abc", block_size=2.0), TypeError, "block_size must be an int"),
     (dict(text="abcdef", block_size=2, train_fraction=1), ValueError, r"train_fraction must be a number in \(0, 1\)"),

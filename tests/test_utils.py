@@ -136,6 +136,10 @@ def test_checkpoint_round_trip_restores_everything(tmp_path):
     _assert_same(_states(*other), expected)
     with pytest.raises(TypeError, match="'model'"):
         save_checkpoint(tmp_path / "x.npz", model, model=1)
+    with pytest.raises(TypeError, match="^checkpoint: optimizer must have state_dict"):
+        save_checkpoint(tmp_path / "x.npz", model, 0.1)
+    with pytest.raises(TypeError, match="^checkpoint: model must have state_dict"):
+        load_checkpoint(path, "model")
 
 
 def test_load_checkpoint_is_all_or_nothing(tmp_path):
@@ -175,6 +179,8 @@ def test_evaluate_in_batches_equals_one_pass(rng):
     assert evaluate(model, TensorDataset(x, y))[0] is None and not model.training
     with pytest.raises(ValueError, match="empty"):
         evaluate(model, TensorDataset(x[:0], y[:0]))
+    with pytest.raises(TypeError, match=r"^evaluate: data must give \(input, target\) pairs"):
+        evaluate(model, TensorDataset(x))
 
 
 def test_history_records_saves_and_plots(tmp_path):
@@ -226,10 +232,15 @@ def test_number_types(kind, good, bad):
     for text in bad:
         with pytest.raises(argparse.ArgumentTypeError, match=f"must be .*, got {text!r}"):
             kind(text)
+    with pytest.raises(TypeError, match=f"^{kind.__name__}: expected the command-line text"):
+        kind(3)
 
 
 def test_writable_dir_tries_for_real_and_leaves_nothing(tmp_path):
     assert writable_dir(str(tmp_path)) == str(tmp_path)
+    assert writable_dir(tmp_path) == tmp_path
+    with pytest.raises(TypeError, match="^writable_dir: expected the command-line text"):
+        writable_dir(5)
     assert writable_dir(str(tmp_path / "new" / "deeper")) == str(tmp_path / "new" / "deeper")
     assert os.listdir(tmp_path) == []                                   # nothing made by the test
     (tmp_path / "file").write_text("")

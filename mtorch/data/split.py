@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import random as mrandom
-from ..validation import check_int, check_real
+from ..validation import as_real_array, check_int, check_real
 
 
 def stratified_split(labels, test_fraction, seed=None):
@@ -27,7 +27,7 @@ def stratified_split(labels, test_fraction, seed=None):
         >>> len(train_idx), len(test_idx)
         (4, 2)
     """
-    labels = np.asarray(labels)
+    labels = as_real_array("stratified_split", labels, "labels")
     if labels.ndim != 1 or labels.size == 0 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"stratified_split: expected a non-empty 1-D integer array of labels, "
                          f"got shape {labels.shape} and dtype {labels.dtype}")

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import random as mrandom
 from ..data.dataset import Dataset
-from ..validation import check_bool, check_int, check_real
+from ..validation import as_real_array, check_bool, check_int, check_real
 from .download import download, ensure_files, verify_cached
 from .paths import ENV_VAR, data_root
 
@@ -53,8 +53,8 @@ class CharDataset(Dataset):
     def __init__(self, text, block_size, train=True, train_fraction=0.9):
         name = type(self).__name__
         if not isinstance(text, str) or not text:
-            raise TypeError(f"{name}: text must be a non-empty str, got {type(text).__name__}"
-                            + (" ''" if text == "" else ""))
+            raise TypeError(f"{name}: text must be a non-empty str, got "
+                            + ("an empty str" if isinstance(text, str) else type(text).__name__))
         self.block_size = check_int(name, "block_size", block_size, minimum=1)
         self.train = check_bool(name, "train", train)
         train_fraction = check_real(name, "train_fraction", train_fraction, minimum=0, maximum=1,
@@ -89,7 +89,7 @@ class CharDataset(Dataset):
 
     def decode(self, ids):
         """The text of a sequence of ids (ints in ``[0, vocab_size)``, e.g. a row of ``x``)."""
-        ids = np.asarray(ids)
+        ids = as_real_array(f"{type(self).__name__}.decode", ids, "ids")
         if ids.ndim <= 1 and ids.size == 0:
             return ""
         if ids.ndim > 1 or ids.dtype.kind not in "iu":
@@ -125,7 +125,7 @@ class CharDataset(Dataset):
                 raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
             starts = rng.integers(0, len(self), batch_size)
         else:
-            starts = np.asarray(batch_size_or_indices)
+            starts = as_real_array(owner, batch_size_or_indices, "indices")
             if starts.ndim != 1 or starts.dtype.kind not in "iu":
                 raise TypeError(f"{owner}: expected a batch size (int) or a 1-D array of start indices, "
                                 f"got {starts.dtype} of shape {starts.shape}")

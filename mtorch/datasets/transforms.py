@@ -6,7 +6,7 @@ only one batch ever exists in float32.
 """
 import numpy as np
 
-from ..validation import check_bool, check_real
+from ..validation import as_real_array, check_bool, check_real
 
 
 class Normalize:
@@ -38,7 +38,7 @@ class Normalize:
         self.flatten = check_bool("Normalize", "flatten", flatten)
 
     def __call__(self, images):
-        x = np.asarray(images, dtype=np.float32)
+        x = np.asarray(as_real_array("Normalize", images, "images"), dtype=np.float32)
         if x.ndim < 2:
             raise ValueError(f"Normalize: expected images of shape (..., H, W), got {x.shape}")
         if x is images:

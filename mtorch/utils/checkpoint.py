@@ -26,6 +26,7 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, **extra):
 
     The folder is created if needed. Returns ``path``.
     """
+    _check_has_state(model=model, optimizer=optimizer, scheduler=scheduler)
     clash = sorted(set(extra) & set(_RESERVED))
     if clash:
         raise TypeError(f"save_checkpoint: {clash} are the checkpoint's own entries; name extras otherwise")
@@ -52,6 +53,7 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None, restore_rng=Tru
         CheckpointError: the file is damaged, or lacks an entry that was asked for.
         StateDictError: an entry does not fit its object (another architecture, optimizer, ...).
     """
+    _check_has_state(model=model, optimizer=optimizer, scheduler=scheduler)
     checkpoint = path if isinstance(path, dict) else load(path)
     wanted = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
     wanted = {key: target for key, target in wanted.items() if target is not None}
@@ -84,6 +86,13 @@ def _make_parent(path):
     if isinstance(path, (str, os.PathLike)):
         parent = os.path.dirname(os.path.abspath(os.fspath(path)))
         os.makedirs(parent, exist_ok=True)
+
+
+def _check_has_state(**objects):
+    for what, obj in objects.items():
+        if obj is not None and not (hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict")):
+            raise TypeError(f"checkpoint: {what} must have state_dict() and load_state_dict() (a Layer, "
+                            f"an Optimizer, a scheduler), got {type(obj).__name__}")
 
 
 def _name(path):

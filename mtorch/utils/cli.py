@@ -16,7 +16,13 @@ import os
 import secrets
 
 
-def _number(kind, text, check, expected):
+def _text(name, text):
+    if not isinstance(text, str):
+        raise TypeError(f"{name}: expected the command-line text (a str), got {type(text).__name__}")
+
+
+def _number(name, kind, text, check, expected):
+    _text(name, text)
     try:
         value = kind(text)
     except ValueError:
@@ -28,27 +34,28 @@ def _number(kind, text, check, expected):
 
 def positive_int(text):
     """An int >= 1 (epochs, sizes)."""
-    return _number(int, text, lambda v: v >= 1, "an int >= 1")
+    return _number("positive_int", int, text, lambda v: v >= 1, "an int >= 1")
 
 
 def nonnegative_int(text):
     """An int >= 0 (a seed, a number of warm-up steps)."""
-    return _number(int, text, lambda v: v >= 0, "an int >= 0")
+    return _number("nonnegative_int", int, text, lambda v: v >= 0, "an int >= 0")
 
 
 def positive_float(text):
     """A finite number > 0 (a learning rate)."""
-    return _number(float, text, lambda v: v > 0, "a number > 0")
+    return _number("positive_float", float, text, lambda v: v > 0, "a number > 0")
 
 
 def nonnegative_float(text):
     """A finite number >= 0 (weight decay, a clipping norm where 0 means off)."""
-    return _number(float, text, lambda v: v >= 0, "a number >= 0")
+    return _number("nonnegative_float", float, text, lambda v: v >= 0, "a number >= 0")
 
 
 def writable_dir(text):
     """A folder that exists and can be written to, or can be created: tried for real, and any
     folder made for the test is removed again (the script creates it when it writes)."""
+    _text("writable_dir", os.fspath(text) if isinstance(text, os.PathLike) else text)
     path = os.path.abspath(text)
     created = []
     try:

@@ -38,7 +38,11 @@ def evaluate(model, data, loss_func=None, batch_size=256):
     model.eval()
     total, count, outputs = 0.0, 0, []
     try:
-        for inputs, targets in loader:
+        for batch in loader:
+            if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+                raise TypeError(f"evaluate: data must give (input, target) pairs, got a batch of "
+                                f"{type(batch).__name__}")
+            inputs, targets = batch
             out = model(inputs)
             if loss_func is not None:
                 loss = loss_func(out, targets)
