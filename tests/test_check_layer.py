@@ -4,6 +4,7 @@ import inspect
 import io
 import json
 import runpy
+import sys
 
 import numpy as np
 import pytest
@@ -274,7 +275,8 @@ def test_a_network_of_built_in_layers_passes():
     assert_layer_ok(mtorch.Module(net))
 
 
-def test_the_example_shows_one_layer_passing_and_one_failing(capsys):
+def test_the_example_shows_one_layer_passing_and_one_failing(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["custom_layer.py"])          # its command line, not pytest's
     runpy.run_path(str(DOCS.parent / "examples" / "custom_layer.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "Affine: all checks passed" in out
