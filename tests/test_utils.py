@@ -5,6 +5,7 @@ import io
 import os
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import SGD, Adam
 from mtorch.optim.lr_scheduler import StepLR
 from mtorch.utils import (History, evaluate, from_torch_state_dict, load_checkpoint, nonnegative_float,
-                          nonnegative_int, positive_float, positive_int, progress, save_checkpoint,
+                          nonnegative_int, positive_float, positive_int, progress, save_checkpoint, shows_bars,
                           to_torch_state_dict, writable_dir)
 
 
@@ -217,6 +218,18 @@ def test_progress_draws_a_bar_only_on_a_terminal():
     quiet = _Terminal()
     list(progress(range(5), file=quiet, quiet=True))
     assert quiet.getvalue() == ""
+
+
+def test_bars_are_shown_in_a_jupyter_notebook(monkeypatch):
+    class ZMQInteractiveShell:                       # the shell a Jupyter kernel runs
+        pass
+
+    fake_ipython = types.ModuleType("IPython")
+    fake_ipython.get_ipython = ZMQInteractiveShell
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython)
+    assert shows_bars(file=io.StringIO()) and not shows_bars(quiet=True, file=io.StringIO())
+    fake_ipython.get_ipython = lambda: None          # plain Python with IPython merely imported
+    assert not shows_bars(file=io.StringIO())
 
 
 # ------------------------------------------------------ command-line types

@@ -30,7 +30,7 @@ import secrets
 import urllib.request
 from pathlib import Path
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from ..validation import check_bool
 from .paths import DatasetNotFoundError

@@ -1,7 +1,8 @@
-"""Progress bars that suit where the output goes: a live bar on a terminal, nothing in a log file."""
+"""Progress bars that suit where the output goes: a live bar on a terminal or in a Jupyter notebook,
+nothing in a log file."""
 import sys
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 
 class _Quiet:
@@ -39,7 +40,15 @@ def progress(iterable, desc=None, unit="it", quiet=False, file=None):
 
 
 def shows_bars(quiet=False, file=None):
-    """Whether ``progress`` draws bars: not ``quiet`` and ``file`` (default ``sys.stderr``) is a terminal.
-    A script that shows its progress per epoch with a bar prints a line per epoch instead when not."""
+    """Whether ``progress`` draws bars: not ``quiet``, and ``file`` (default ``sys.stderr``) is a
+    terminal or the output of a Jupyter notebook (where ``tqdm.auto`` draws a widget). A script that
+    shows its progress per epoch with a bar prints a line per epoch instead when not."""
     file = sys.stderr if file is None else file
-    return not quiet and hasattr(file, "isatty") and file.isatty()
+    return not quiet and (_in_notebook() or (hasattr(file, "isatty") and file.isatty()))
+
+
+def _in_notebook():
+    """True inside a Jupyter kernel (IPython is then imported and runs a ZMQ shell)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
