@@ -3,6 +3,7 @@
     python examples/MNIST_recognition.py                      # MLP on MNIST: about 98.5% in 10 epochs
     python examples/MNIST_recognition.py --dataset fashion    # the same network on Fashion-MNIST
     python examples/MNIST_recognition.py --model cnn          # LeNet-style CNN: over 99% in 5 epochs
+    python examples/MNIST_recognition.py --model resnet --dataset fashion   # residual CNN on clothes
     python examples/MNIST_recognition.py --optimizer sgd --epochs 15
     python examples/MNIST_recognition.py --resume runs/mnist_mlp.npz --epochs 15
     python examples/MNIST_recognition.py --quiet > log.txt    # prints only the last line
@@ -79,9 +80,39 @@ class DigitCNN(Module):
         ]))
 
 
+def conv_bn(in_channels, out_channels, stride=1):
+    """3x3 convolution (no bias: batch norm follows) and batch norm."""
+    return [layers.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+            layers.BatchNorm2d(out_channels)]
+
+
+def residual_block(in_channels, out_channels, stride=1):
+    """``relu(body(x) + shortcut(x))``: body = conv-bn-relu-conv-bn; the shortcut is the identity, or a
+    strided 1x1 convolution with batch norm where the block halves the image and widens the channels."""
+    body = Sequential(conv_bn(in_channels, out_channels, stride) + [layers.ReLU()] + conv_bn(out_channels, out_channels))
+    shortcut = None
+    if stride != 1 or in_channels != out_channels:
+        shortcut = Sequential([layers.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                               layers.BatchNorm2d(out_channels)])
+    return [layers.Residual(body, shortcut), layers.ReLU()]
+
+
+class DigitResNet(Module):
+    """A small residual network: a 3x3 stem, three residual blocks (16 channels at 28x28, 32 at 14x14,
+    64 at 7x7), global average pooling and a linear classifier."""
+
+    def __init__(self, widths=(16, 32, 64)):
+        stem = [layers.Reshape((1, 28, 28))] + conv_bn(1, widths[0]) + [layers.ReLU()]
+        blocks = residual_block(widths[0], widths[0])
+        for previous, width in zip(widths, widths[1:]):
+            blocks += residual_block(previous, width, stride=2)
+        head = [layers.AdaptiveAvgPool2d(1), layers.Flatten(), layers.Linear(widths[-1], 10)]
+        super().__init__(Sequential(stem + blocks + head))
+
+
 # Every model takes flattened images (N, 784) and returns logits (N, 10).
-MODELS = {"mlp": DigitModule, "cnn": DigitCNN}
-DEFAULT_EPOCHS = {"mlp": 10, "cnn": 5}
+MODELS = {"mlp": DigitModule, "cnn": DigitCNN, "resnet": DigitResNet}
+DEFAULT_EPOCHS = {"mlp": 10, "cnn": 5, "resnet": 8}
 DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
 
@@ -134,8 +165,8 @@ def train(args, module, train_set, test_set, name):
         for imgs, targets in bar:
             logits = module(imgs)
             loss = loss_func(logits, targets)
-            loss.backward()                    # module.backward(dL/dlogits): every layer stores p.grad
-            optimizer.step()                   # updates every Parameter from its grad
+            loss.backward()                    # module.backward(dL/dlogits): every layer adds to p.grad
+            optimizer.step()                   # updates every Parameter from its grad, then clears it
             scheduler.step()
             loss_sum += loss.value * len(targets)
             correct += int((logits.argmax(axis=1) == targets).sum())

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import mtorch
 from mtorch.datasets import MNIST, sha256_file, write_idx
 from mtorch.datasets.mnist import TEST_FILES, TRAIN_FILES
 
@@ -48,6 +49,16 @@ def test_mnist_inspect_saves_activation_and_gradient_flow_figures(fake_mnist, tm
     assert out.strip().splitlines()[-1].startswith("test accuracy: ")
     for suffix in ("_activations.png", "_gradient_flow.png"):
         assert (tmp_path / "runs" / f"mnist_mlp{suffix}").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("model", ["cnn", "resnet"])
+def test_the_convolutional_models_train_an_epoch(model, fake_mnist, tmp_path, capsys):
+    example = load_example("MNIST_recognition")
+    accuracy = example.main(["--model", model, "--data-dir", str(fake_mnist), "--out", str(tmp_path / "runs"),
+                             "--epochs", "1", "--batch-size", "16", "--no-plots", "--quiet"])
+    assert 0 <= accuracy <= 1 and capsys.readouterr().out.startswith("test accuracy: ")
+    saved = mtorch.load(str(tmp_path / "runs" / f"mnist_{model}.npz"))["model"]
+    assert list(saved) == list(example.MODELS[model]().state_dict())
 
 
 # ------------------------------------------------------------ command lines
