@@ -69,6 +69,25 @@ OUR_CASES = [
     ("ConstantPad2d", ((1, -1, -2, 2), 0.5), {}, (2, 3, 4, 5), {}),
     ("ReflectionPad2d", ((3, 0, 1, 2),), {}, (2, 4, 5), {}),
     ("ReplicationPad2d", ((3, 0, 1, 2),), {}, (2, 4, 5), {}),
+    ("PixelShuffle", (2,), {}, (2, 8, 3, 4), {}),
+    ("PixelShuffle", (3,), {}, (2, 2, 9, 2, 3), {}),                        # more leading axes
+    ("PixelUnshuffle", (2,), {}, (2, 3, 4, 6), {}),
+    ("PixelUnshuffle", (3,), {}, (3, 6, 3), {}),
+]
+# not in module_db: torch.nn.Upsample against mtorch's, every mode
+UPSAMPLE_CASES = [
+    (dict(scale_factor=2), (2, 3, 4, 5)),
+    (dict(size=(5, 7)), (2, 3, 4, 5)),
+    (dict(scale_factor=(1.7, 2.3), mode="nearest-exact"), (2, 3, 4, 5)),
+    (dict(scale_factor=3), (2, 3, 4)),
+    (dict(scale_factor=2, mode="linear"), (2, 3, 4)),
+    (dict(size=7, mode="linear", align_corners=True), (2, 3, 4)),
+    (dict(scale_factor=(1.7, 2.3), mode="bilinear"), (2, 3, 4, 5)),
+    (dict(scale_factor=2.5, mode="bilinear", align_corners=True), (2, 3, 4, 5)),
+    (dict(scale_factor=0.6, mode="bilinear"), (2, 3, 4, 5)),                 # downsampling
+    (dict(size=(3, 9), mode="bicubic"), (2, 3, 4, 5)),
+    (dict(scale_factor=1.5, mode="bicubic", align_corners=True), (2, 3, 4, 5)),
+    (dict(scale_factor=2.2, mode="bicubic", recompute_scale_factor=True), (2, 3, 4, 5)),
 ]
 
 
@@ -102,6 +121,7 @@ def test_module_db_samples(name, args, kwargs, shape, forward_kwargs, rng):
     check_against_torch(name, args, kwargs, shape, forward_kwargs, rng)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 @pytest.mark.parametrize("name, args, kwargs, shape, forward_kwargs", OUR_CASES,
                          ids=[f"{case[0]}-{i}" for i, case in enumerate(OUR_CASES)])
 def test_more_arguments(name, args, kwargs, shape, forward_kwargs, rng):
@@ -111,3 +131,8 @@ def test_more_arguments(name, args, kwargs, shape, forward_kwargs, rng):
 def test_every_class_has_module_db_samples():
     covered = {case.values[0] for case in _module_db_cases()}
     assert covered == set(CLASSES)
+
+
+@pytest.mark.parametrize("kwargs, shape", UPSAMPLE_CASES, ids=[str(case[0]) for case in UPSAMPLE_CASES])
+def test_upsample(kwargs, shape, rng):
+    check_against_torch("Upsample", (), kwargs, shape, {}, rng)

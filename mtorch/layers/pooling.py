@@ -15,7 +15,7 @@ and sums never multiply by zero.
 """
 import numpy as np
 
-from ..errors import ShapeError
+from ..kernels.im2col import like_layout
 from ..layer import Layer
 from ..validation import check_bool, check_int, check_ints
 from ._windows import Images, offset_slices, output_size, sizes, take_adjoint
@@ -67,6 +67,12 @@ class _WindowPool(Layer):
         return s + (", ceil_mode=True" if self.ceil_mode else "")
 
 
+def _masked(g, mask):
+    """``g`` where ``mask``, else 0: the product ``g * mask`` (four times faster than ``np.where``
+    in numpy), or ``np.where`` when ``g`` holds an inf or NaN (``inf * 0`` would be NaN)."""
+    return g * mask if np.isfinite(g).all() else np.where(mask, g, 0)
+
+
 class _MaxPoolNd(_WindowPool):
     """Forward and backward of MaxPool1d and MaxPool2d (the math is in ``MaxPool2d``'s docstring)."""
 
@@ -86,7 +92,7 @@ class _MaxPoolNd(_WindowPool):
             x_t = xp[(...,) + view]
             better = (x_t > y) | np.isnan(x_t)                            # PyTorch's rule: a NaN always wins
             np.maximum(y, x_t, out=y)
-            np.copyto(winner, t, where=better)
+            np.maximum(winner, np.multiply(better, t, dtype=winner.dtype), out=winner)    # t only grows
         self._cache = (images, xp.shape, winner)
         if not self.return_indices:
             return images.output(y)
@@ -95,14 +101,10 @@ class _MaxPoolNd(_WindowPool):
     def backward(self, grad_out):
         images, padded_shape, winner = self._cache or (None,) * 3
         g = self.check_grad_out(grad_out, images and images.output_shape(winner.shape[1], winner.shape[2:]))
-        g = images.grad(g)
+        g = like_layout(images.grad(g), winner)
         grad = np.zeros_like(winner, dtype=g.dtype, shape=padded_shape)   # keeps the memory order
-        overlapping = any(s < d * (k - 1) + 1 for s, k, d in zip(self._stride, self._kernel, self._dilation))
         for t, (_, view) in enumerate(self._offsets(winner.shape[2:])):
-            if overlapping:
-                grad[(...,) + view] += np.where(winner == t, g, 0)
-            else:                               # each pixel is in one window: write in place
-                np.copyto(grad[(...,) + view], g, where=winner == t)
+            grad[(...,) + view] += _masked(g, winner == t)
         return images.input_grad(self._unpad(grad, images.x.shape))
 
     def _flat_indices(self, winner, shape):
@@ -209,7 +211,7 @@ class _AvgPoolNd(_WindowPool):
     def backward(self, grad_out):
         images, padded_shape, y, divisor = self._cache or (None,) * 4
         g = self.check_grad_out(grad_out, images and images.output_shape(y.shape[1], y.shape[2:]))
-        share = images.grad(g) / divisor
+        share = like_layout(images.grad(g), y) / divisor
         grad = np.zeros_like(y, shape=padded_shape)                       # keeps the memory order
         for _, view in self._offsets(y.shape[2:]):
             grad[(...,) + view] += share
