@@ -117,7 +117,7 @@ class _ConvNd(_ConvBase):
 
     def forward(self, x):
         images = Images(self, x, self.dims, self.in_channels)
-        xp = pad(images.x, self._pads, PADDING_MODES[self.padding_mode])
+        xp = pad(images.x, self._pads, PADDING_MODES[self.padding_mode], owner=self)
         out_hw = tuple(output_size(self, size, k, s, (0, 0), d) for size, k, s, d in
                        zip(xp.shape[2:], self._kernel, self._stride, self._dilation))
         cols = im2col(xp, self._kernel, self._stride, self._dilation, out_hw)      # X: (C_in*kH*kW, L)

@@ -38,12 +38,21 @@ def pad_index(size, before, after, mode):
     return m % size
 
 
-def pad(x, pads, mode="constant", value=0.0):
+def pad(x, pads, mode="constant", value=0.0, owner=None):
     """``x`` padded on its last ``len(pads)`` axes by ``pads = ((before, after), ...)``.
 
     Constant padding keeps ``x``'s memory layout and may crop (negative amounts).
+    Reflection needs ``padding < size``, circular ``padding <= size``, a crop
+    must leave something: else ``ShapeError`` naming ``owner`` (a layer).
     """
     axes = range(x.ndim - len(pads), x.ndim)
+    for size, (before, after) in zip(x.shape[-len(pads):], pads):
+        limit = {"reflect": size - 1, "circular": size}.get(mode)
+        if size + before + after < 1 or (limit is not None and max(before, after) > limit):
+            need = {"reflect": "smaller than", "circular": "at most"}.get(mode, "compatible with")
+            name = "pad" if owner is None else owner._short_repr()
+            raise ShapeError(f"{name}: {mode} padding {(before, after)} must be {need} the input size {size} "
+                             f"along that axis")
     if mode != "constant":
         for axis, (before, after) in zip(axes, pads):
             x = np.take(x, pad_index(x.shape[axis], before, after, mode), axis=axis)
@@ -92,8 +101,7 @@ class _PadNd(Layer):
     def forward(self, x):
         images = Images(self, x, self.dims)
         x = images.x if self.dims == 2 else images.x[:, :, 0]
-        self._check_size(x.shape)
-        y = pad(x, self._pads, self.mode, self.value)
+        y = pad(x, self._pads, self.mode, self.value, owner=self)
         self._images, self._out_shape = images, y.shape
         return y.reshape(images.shape[:-self.dims] + y.shape[-self.dims:])
 
@@ -103,15 +111,6 @@ class _PadNd(Layer):
                                 images.shape[:-self.dims] + self._out_shape[-self.dims:])
         in_shape = images.x.shape if self.dims == 2 else images.x.shape[:2] + images.x.shape[3:]
         return pad_backward(g.reshape(self._out_shape), self._pads, self.mode, in_shape).reshape(images.shape)
-
-    def _check_size(self, shape):
-        """Reflection needs ``pad < size``, circular ``pad <= size``; a crop must leave something."""
-        for size, (before, after) in zip(shape[-self.dims:], self._pads):
-            limit = {"reflect": size - 1, "circular": size}.get(self.mode)
-            if size + before + after < 1 or (limit is not None and max(before, after) > limit):
-                need = {"reflect": "smaller than", "circular": "at most"}.get(self.mode, "compatible with")
-                raise ShapeError(f"{self._short_repr()}: padding {(before, after)} must be {need} the "
-                                 f"input size {size} along that axis")
 
     def extra_repr(self):
         return f"{self.padding}" + (f", value={self.value}" if self.mode == "constant" and self.value else "")
