@@ -15,14 +15,14 @@ windows add up.
 **The layout trick.** The columns are ordered ``(p, q, n)``, the batch
 *last*, and images travel between layers as ``(N, C, H, W)`` views of
 ``(C, H, W, N)`` memory (``from_matrix``). In that layout one kernel
-offset's pixels for a whole image row of windows are one contiguous run of
+offset's pixels for a row of windows are one contiguous run of
 ``W_out*N`` numbers, so the copies of im2col and the adds of col2im move
-long runs (with the batch first, a run is only ``W_out`` numbers long, or
-``C`` with channels last); the product ``W @ cols`` lands directly in the
-same layout, element-wise layers (ReLU) keep it, and pooling reads it with
-unit-stride inner loops. Measured on the LeNet-style CNN training step of
-``benchmarks/`` (batch 64, one thread): see ``im2col``'s and ``col2im``'s
-docstrings.
+long runs (with the batch first, a run is only ``W_out`` numbers long); the
+product ``W @ cols`` lands directly in the same layout, element-wise layers
+(ReLU) keep it, and pooling reads it with unit-stride inner loops.
+Measured gain on the LeNet-style CNN training step (``benchmarks/``, batch
+64, one thread, CPU time per step, medians of alternating runs): 23.4 ms
+with the columns ordered ``(n, p, q)`` -> 18.4 ms batch last (-21%).
 
 A 1-d window is the 2-d case with ``H = kH = 1``.
 """
@@ -54,7 +54,8 @@ def like_layout(a, like):
     numpy's element-wise operations on two operands stored in different
     orders run several times slower than on matching ones: a pooling layer's
     backward gets its gradient C-ordered from ``Flatten`` while its cache is
-    batch-last (second MaxPool2d's backward of the CNN step: 2.0 ms -> 0.3 ms).
+    batch-last. Measured gain on the LeNet-style CNN training step (one
+    thread, CPU time): 21.5 ms -> 18.9 ms (-12%).
     """
     order = np.argsort(like.strides)[::-1]
     if list(np.argsort(a.strides)[::-1]) == list(order):
@@ -77,9 +78,7 @@ def im2col(x, kernel, stride, dilation, out_hw):
 
     ``x`` is used as it is (pad it first). One copy, out of a strided view of
     the batch-last input, moves contiguous runs of ``W_out*N`` numbers (with
-    stride 1). Measured gain of the batch-last layout over numpy's default
-    batch-first one, on the LeNet-style CNN step: the two im2col copies
-    about 1.6 ms -> 0.9 ms.
+    stride 1); ``x`` itself is copied batch-last first unless it already is.
     """
     view = window_view(batch_last(x), kernel, stride, dilation, out_hw)
     cols = np.empty(view.shape, dtype=x.dtype)

@@ -23,7 +23,7 @@ import numpy as np
 from .. import init
 from ..errors import ShapeError
 from ..kernels.im2col import as_matrix, col2im, from_matrix, im2col
-from ..kernels.matmul import matmul_groups, matmul_nt
+from ..kernels.matmul import matmul_nt
 from ..layer import Layer
 from ..parameter import Parameter
 from ..validation import check_bool, check_choice, check_int, check_ints
@@ -121,7 +121,7 @@ class _ConvNd(_ConvBase):
         out_hw = tuple(output_size(self, size, k, s, (0, 0), d) for size, k, s, d in
                        zip(xp.shape[2:], self._kernel, self._stride, self._dilation))
         cols = im2col(xp, self._kernel, self._stride, self._dilation, out_hw)      # X: (C_in*kH*kW, L)
-        y = matmul_groups(self._weight_groups(), _groups(cols, self.groups)).reshape(self.out_channels, -1)
+        y = (self._weight_groups() @ _groups(cols, self.groups)).reshape(self.out_channels, -1)
         if self.bias is not None:
             y += self.bias.data[:, None]
         self._cache = (images, xp.shape, cols, out_hw)
@@ -137,7 +137,7 @@ class _ConvNd(_ConvBase):
             self.bias.add_grad(g.sum(axis=1))
         if not self.needs_input_grad:          # the input is data: no dL/dx (see Layer)
             return None
-        grad_cols = matmul_groups(self._weight_groups().swapaxes(1, 2), g_groups).reshape(cols.shape)
+        grad_cols = (self._weight_groups().swapaxes(1, 2) @ g_groups).reshape(cols.shape)
         grad_padded = col2im(grad_cols, padded_shape, self._kernel, self._stride, self._dilation, out_hw)
         grad_x = pad_backward(grad_padded, self._pads, PADDING_MODES[self.padding_mode], images.x.shape)
         return images.input_grad(grad_x)
@@ -158,7 +158,7 @@ class _ConvTransposeNd(_ConvBase):
             raise ShapeError(f"{self._short_repr()}: the padding {self.padding} leaves no output for an "
                              f"input of spatial size {images.shape[2:]}")
         xm = as_matrix(images.x)                                                   # X: (C_in, H*W*N)
-        cols = matmul_groups(self._weight_groups().swapaxes(1, 2), _groups(xm, self.groups)).reshape(-1, xm.shape[1])
+        cols = (self._weight_groups().swapaxes(1, 2) @ _groups(xm, self.groups)).reshape(-1, xm.shape[1])
         y_full = col2im(cols, (n, self.out_channels) + full_hw, self._kernel, self._stride, self._dilation, (h, w))
         y = pad(y_full, tuple((-before, -after) for before, after in self._pads))    # crop the padding
         if self.bias is not None:
@@ -177,7 +177,7 @@ class _ConvTransposeNd(_ConvBase):
             self.bias.add_grad(g.sum(axis=(0, 2, 3)))
         if not self.needs_input_grad:          # the input is data: no dL/dx (see Layer)
             return None
-        grad_x = matmul_groups(self._weight_groups(), grad_cols).reshape(xm.shape)
+        grad_x = (self._weight_groups() @ grad_cols).reshape(xm.shape)
         return images.input_grad(from_matrix(grad_x, len(images.x), images.x.shape[2:]))
 
     def _extra_rows(self, output_size, in_hw):

@@ -1,9 +1,10 @@
-"""The window and matrix-product kernels against the plain math they stand for."""
+"""The window, matrix-product and mask kernels (mtorch.kernels) against the plain math they stand for."""
 import numpy as np
 import pytest
 
 from mtorch.kernels.im2col import as_matrix, col2im, from_matrix, im2col, like_layout
-from mtorch.kernels.matmul import matmul_groups, matmul_nt
+from mtorch.kernels.matmul import matmul_nt
+from mtorch.kernels.select import masked
 
 # (N, C, H, W), kernel, stride, dilation
 WINDOWS = [((2, 3, 5, 6), (2, 3), (1, 1), (1, 1)),
@@ -78,10 +79,18 @@ def test_like_layout(rng):
 
 
 @pytest.mark.parametrize("groups, m, k, length", [(1, 3, 5, 40), (1, 7, 2, 30), (3, 2, 4, 10)])
-def test_matmul_kernels_are_plain_products(groups, m, k, length, rng):
+def test_matmul_nt_is_the_plain_product(groups, m, k, length, rng):
     a, b = rng.standard_normal((groups, m, length)), rng.standard_normal((groups, k, length))
     nt = matmul_nt(a, b)
     np.testing.assert_allclose(nt, np.einsum("gml,gkl->gmk", a, b), rtol=1e-12)
     assert nt.flags.c_contiguous
-    c = rng.standard_normal((groups, length, k))
-    np.testing.assert_allclose(matmul_groups(a, c), np.einsum("gml,glk->gmk", a, c), rtol=1e-12)
+
+
+def test_masked_is_where_even_for_inf_and_nan(rng):
+    mask = rng.random((3, 4, 5)) < 0.5
+    for g in (rng.standard_normal((3, 4, 5)), np.where(rng.random((3, 4, 5)) < 0.2, np.inf, 1.0),
+              np.full((3, 4, 5), np.nan)):
+        np.testing.assert_array_equal(masked(g, mask), np.where(mask, g, 0))
+        out = np.empty_like(g)
+        assert masked(g, mask, out=out) is out
+        np.testing.assert_array_equal(out, np.where(mask, g, 0))
