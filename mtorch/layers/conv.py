@@ -143,7 +143,6 @@ class _ConvNd(_ConvBase):
         return images.input_grad(grad_x)
 
 
-
 class _ConvTransposeNd(_ConvBase):
     """Forward and backward of ConvTranspose1d and ConvTranspose2d (math in ``ConvTranspose2d``'s docstring)."""
 
