@@ -33,10 +33,10 @@ class Images:
     caller's form, ``grad(g)`` does the reverse for a gradient.
     """
 
-    def __init__(self, layer, x, dims, channels=None, unbatched=True):
+    def __init__(self, layer, x, dims, channels=None):
         spatial = ("H", "W") if dims == 2 else ("L",)
         pattern = ("C" if channels is None else channels,) + spatial
-        batched = not unbatched or np.ndim(x) != dims + 1
+        batched = np.ndim(x) != dims + 1
         x = layer.check_input(x, ("N",) + pattern if batched else pattern)
         self.dims, self.batched, self.shape = dims, batched, x.shape
         self.x = x.reshape((-1,) + (x.shape[-dims - 1],) + (1,) * (2 - dims) + x.shape[-dims:])

@@ -305,15 +305,17 @@ class AvgPool1d(_AvgPoolNd):
 
 
 def _regions(size, out):
-    """Adaptive regions of an axis: ``(members, owners)``, the cells of every region and whose they are.
-
-    Region ``p`` holds cells ``floor(p size / out) .. ceil((p + 1) size / out) - 1``.
-    """
+    """Region p of an axis of length ``size`` split into ``out``: cells ``starts[p] .. starts[p] + lengths[p] - 1``,
+    ``starts[p] = floor(p size / out)``, ending at ``ceil((p + 1) size / out) - 1``."""
     starts = np.arange(out) * size // out
-    lengths = -(-(np.arange(out) + 1) * size // out) - starts
+    return starts, -(-(np.arange(out) + 1) * size // out) - starts
+
+
+def _members(size, out):
+    """``(members, owners)``: the cells of every region, one after the other, and the region of each."""
+    starts, lengths = _regions(size, out)
     owners = np.repeat(np.arange(out), lengths)
-    members = starts[owners] + np.arange(len(owners)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return members, owners
+    return starts[owners] + np.arange(len(owners)) - np.repeat(np.cumsum(lengths) - lengths, lengths), owners
 
 
 class _AdaptivePool(Layer):
@@ -347,7 +349,7 @@ class _AdaptiveAvgPoolNd(_AdaptivePool):
         images = Images(self, x, self.dims)
         y = images.x
         for axis, out in zip((2, 3), self._out_hw(y.shape[2:])):
-            members, owners = _regions(y.shape[axis], out)
+            members, owners = _members(y.shape[axis], out)
             y = take_adjoint(np.take(y, members, axis), owners, out, axis)     # sums over each region
             y /= _shaped(np.bincount(owners), axis).astype(y.dtype)
         self._cache = (images, y.shape)
@@ -358,7 +360,7 @@ class _AdaptiveAvgPoolNd(_AdaptivePool):
         g = self.check_grad_out(grad_out, images and images.output_shape(out_shape[1], out_shape[2:]))
         g = images.grad(g)
         for axis, size in zip((2, 3), images.x.shape[2:]):
-            members, owners = _regions(size, g.shape[axis])
+            members, owners = _members(size, g.shape[axis])
             share = g / _shaped(np.bincount(owners), axis).astype(g.dtype)
             g = take_adjoint(np.take(share, owners, axis), members, size, axis)
         return images.input_grad(g)
@@ -430,19 +432,16 @@ class _AdaptiveMaxPoolNd(_AdaptivePool):
 
     def forward(self, x):
         images = Images(self, x, self.dims)
-        (h, w), out_hw = images.x.shape[2:], self._out_hw(images.x.shape[2:])
-        (rows, row_lengths), (cols, col_lengths) = (_region_table(size, out) for size, out in zip((h, w), out_hw))
-        y = winner = None
-        for i in range(rows.shape[1]):                  # offsets within the regions, clipped to each region
-            for j in range(cols.shape[1]):
-                x_t = images.x[:, :, rows[:, i, None], cols[:, j]]
-                flat = rows[:, i, None] * w + cols[:, j]
-                if y is None:
-                    y, winner = x_t, np.broadcast_to(flat, x_t.shape).copy()
-                    continue
-                better = (x_t > y) | np.isnan(x_t)                 # PyTorch's rule: a NaN always wins
-                y = np.where(better, x_t, y)
-                winner = np.where(better, flat, winner)
+        (n, c, h, w), out_hw = images.x.shape, self._out_hw(images.x.shape[2:])
+        rows, cols = (_region_table(size, out) for size, out in zip((h, w), out_hw))
+        offsets = [(i, j) for i in range(rows.shape[1]) for j in range(cols.shape[1])]   # within each region
+        cells = [rows[:, i, None] * w + cols[:, j] for i, j in offsets]          # flat positions h * W + w
+        planes = images.x.reshape(n, c, h * w)
+        y, winner = planes[:, :, cells[0]], np.broadcast_to(cells[0], (n, c) + out_hw).copy()
+        for flat in cells[1:]:
+            x_t = planes[:, :, flat]
+            better = (x_t > y) | np.isnan(x_t)                     # PyTorch's rule: a NaN always wins
+            y, winner = np.where(better, x_t, y), np.where(better, flat, winner)
         self._cache = (images, winner)
         y = images.output(y)
         return (y, images.output(winner)) if self.return_indices else y
@@ -457,10 +456,9 @@ class _AdaptiveMaxPoolNd(_AdaptivePool):
 
 
 def _region_table(size, out):
-    """``(cells (out, K), lengths)``: region p's cells, padded to the longest K by repeating its last cell."""
-    starts = np.arange(out) * size // out
-    lengths = -(-(np.arange(out) + 1) * size // out) - starts
-    return starts[:, None] + np.minimum(np.arange(lengths.max()), lengths[:, None] - 1), lengths
+    """``cells (out, K)``: region p's cells, padded to the longest K by repeating its last cell."""
+    starts, lengths = _regions(size, out)
+    return starts[:, None] + np.minimum(np.arange(lengths.max()), lengths[:, None] - 1)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
