@@ -8,5 +8,11 @@ measured gain on a benchmark step. A trick that saves less than 10% of a
 training step does not stay.
 
 * ``im2col``: sliding windows as matrix columns and back (convolution,
-  transposed convolution), in a batch-last layout.
+  transposed convolution), in a batch-last layout; ``like_layout``.
+* ``matmul``: ``matmul_nt``, a convolution's weight gradient in the
+  orientation OpenBLAS computes fastest.
+* ``select``: ``masked``, max pooling's gradient selection as a product.
+* ``recurrence``: RNN, LSTM and GRU in columns, one stacked product per
+  step (and one sum for the weight gradients), and a workspace of buffers
+  kept between calls.
 """
