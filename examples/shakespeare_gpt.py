@@ -19,12 +19,15 @@ both uses. ``GPT.backward`` and ``Block.backward`` write the whole backward
 pass out: each residual add sends its gradient down both paths and adds
 what comes back.
 
-Training: AdamW (betas 0.9, 0.99; weight decay on the weight matrices and
-embeddings only, not on LayerNorm), a linear warm-up then cosine decay of
-the learning rate to a tenth of it, gradient clipping at norm 1. The text
-is split 90/10; the validation loss is the mean cross-entropy (nats per
-character) over a fixed set of ``--eval-batches`` validation batches.
+Data: ``mtorch.datasets.TinyShakespeare`` (downloaded on first use into the
+data folder and checked), split 90/10. Training: AdamW (betas 0.9, 0.99;
+weight decay on the weight matrices and embeddings only, not on LayerNorm),
+a linear warm-up then cosine decay of the learning rate to a tenth of it,
+gradient clipping at norm 1. The validation loss is the mean cross-entropy
+(nats per character) over a fixed set of ``--eval-batches`` validation batches.
 
+Shows a progress bar on a terminal and a line per validation estimate
+(only the lines when the output goes to a file, nothing with ``--quiet``).
 Saves to ``--out``: ``shakespeare_<model>.npz`` (weights, vocabulary and
 options), ``_curves.png`` (training and validation loss), ``_attention.png``
 (one head's attention weights over a validation snippet, GPT only) unless
@@ -44,50 +47,28 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # after the thread settings: numpy's BLAS reads them when it loads
-from tqdm import tqdm
 
 import mtorch
 from mtorch import Module, Sequential, layers
-from mtorch.datasets import DatasetNotFoundError, data_root
+from mtorch.datasets import ChecksumError, DatasetNotFoundError, TinyShakespeare
 from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import AdamW, clip_grad_norm
+from mtorch.utils import (nonnegative_float, nonnegative_int, positive_float, positive_int, progress, shows_bars,
+                          writable_dir)
 
 
-# ------------------------------------------------------------------------ data
-def load_text(data_dir=None):
-    """The tiny Shakespeare corpus (1.1 MB of plays) as one string.
+class NextCharacterLoss(CrossEntropyLoss):
+    """Cross-entropy of logits ``(B, T, vocab)`` against the next characters ``(B, T)``.
 
-    Reads ``<data root>/tinyshakespeare/input.txt`` (the data root: ``data_dir``,
-    else ``$MTORCH_DATA_DIR``, else the repository's ``datasets/``). This is the
-    example's only data source: replace it by ``mtorch.datasets.TinyShakespeare``
-    once that class exists.
+    Every one of the B * T positions is a sample (PyTorch writes
+    ``F.cross_entropy(logits.view(-1, vocab), y.view(-1))``); the gradient
+    comes back in the logits' shape, so ``loss.backward()`` hands it to ``model.backward``.
     """
-    path = data_root(data_dir) / "tinyshakespeare" / "input.txt"
-    if not path.is_file():
-        raise DatasetNotFoundError(f"tiny shakespeare not found: put input.txt (from karpathy/char-rnn, "
-                                   f"data/tinyshakespeare) at {path}, or set MTORCH_DATA_DIR")
-    return path.read_text(encoding="utf-8")
 
-
-class CharCodec:
-    """Characters <-> integer ids, over the sorted set of characters in a text."""
-
-    def __init__(self, text):
-        self.chars = sorted(set(text))
-        self.ids = {c: i for i, c in enumerate(self.chars)}
-
-    def encode(self, text):
-        return np.array([self.ids[c] for c in text], dtype=np.int64)
-
-    def decode(self, ids):
-        return "".join(self.chars[i] for i in ids)
-
-
-def get_batch(data, batch_size, block_size, rng):
-    """``batch_size`` random windows of the text: inputs ``(B, T)`` and the next characters ``(B, T)``."""
-    starts = rng.integers(0, len(data) - block_size, batch_size)
-    window = starts[:, None] + np.arange(block_size)
-    return data[window], data[window + 1]
+    def forward(self, input, target):
+        logits = np.asarray(input)
+        value, grad = super().forward(logits.reshape(-1, logits.shape[-1]), np.reshape(target, -1))
+        return value, grad.reshape(logits.shape)
 
 
 # ----------------------------------------------------------------------- model
@@ -171,12 +152,12 @@ def build_model(args, vocab_size):
 
 
 # -------------------------------------------------------------------- training
-def make_optimizer(model, args):
+def make_optimizer(model, lr, weight_decay):
     """AdamW with weight decay on the matrices (weights, embeddings) only, not on norms and biases."""
     params = list(model.parameters())
-    return AdamW([{"params": [p for p in params if p.data.ndim >= 2], "weight_decay": args.weight_decay},
+    return AdamW([{"params": [p for p in params if p.data.ndim >= 2], "weight_decay": weight_decay},
                   {"params": [p for p in params if p.data.ndim < 2], "weight_decay": 0.0}],
-                 lr=args.lr, betas=(0.9, 0.99))
+                 lr=lr, betas=(0.9, 0.99))
 
 
 def learning_rate(step, args):
@@ -187,16 +168,11 @@ def learning_rate(step, args):
     return args.lr / 10 + 0.5 * (1 + math.cos(math.pi * progress)) * (args.lr - args.lr / 10)
 
 
-def batch_loss(model, x, y, loss_func):
-    """Cross-entropy of the next-character predictions, over all B * T positions."""
-    logits = model(x)
-    return loss_func(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)), logits.shape
-
-
 def evaluate(model, batches):
     """Mean cross-entropy over ``batches`` in eval mode (no dropout)."""
     model.eval()
-    loss = float(np.mean([batch_loss(model, x, y, CrossEntropyLoss())[0].value for x, y in batches]))
+    loss_func = NextCharacterLoss()
+    loss = float(np.mean([loss_func(model(x), y).value for x, y in batches]))
     model.train()
     return loss
 
@@ -206,35 +182,39 @@ def quick_eval_batches(args):
     return max(1, args.eval_batches // 10)
 
 
-def train(model, train_data, val_batches, args):
+def train(model, train_set, val_batches, args):
     """The training loop; returns the per-step training losses and ``(step, val loss)`` pairs."""
-    optimizer, loss_func = make_optimizer(model, args), CrossEntropyLoss()
+    optimizer = make_optimizer(model, args.lr, args.weight_decay)
+    loss_func = NextCharacterLoss(backward_func=model)
     rng = np.random.default_rng(args.seed)
-    interactive = sys.stderr.isatty()
-    bar = tqdm(range(args.iters), desc=f"training {args.model}", unit="step", disable=not interactive)
+    bar = progress(range(args.iters), desc=f"training {args.model}", unit="step", quiet=args.quiet)
     train_losses, val_losses = [], []
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args)
-        loss, shape = batch_loss(model, *get_batch(train_data, args.batch_size, args.block_size, rng), loss_func)
-        model.backward(loss.grad.reshape(shape))       # dL/dlogits back through the whole model
+        x, y = train_set.get_batch(args.batch_size, rng)          # (B, T) characters and the next ones
+        loss = loss_func(model(x), y)
+        loss.backward()                                         # model.backward(dL/dlogits): every p.grad
         clip_grad_norm(model, 1.0)
         optimizer.step()
         train_losses.append(loss.value)
+        bar.set_postfix(loss=f"{loss.value:.3f}")
         if (step + 1) % args.eval_interval == 0 or step + 1 == args.iters:
             val_losses.append((step + 1, evaluate(model, val_batches[:quick_eval_batches(args)])))
-            line = f"step {step + 1}: train loss {np.mean(train_losses[-args.eval_interval:]):.4f}, " \
-                   f"val loss {val_losses[-1][1]:.4f} (on {quick_eval_batches(args)} batches)"
-            bar.write(line) if interactive else print(line, flush=True)
-        bar.set_postfix(loss=f"{loss.value:.3f}")
+            line = (f"step {step + 1}: train loss {np.mean(train_losses[-args.eval_interval:]):.4f}, "
+                    f"val loss {val_losses[-1][1]:.4f} (on {quick_eval_batches(args)} batches)")
+            if shows_bars(args.quiet):
+                bar.write(line)
+            elif not args.quiet:
+                print(line, flush=True)
     return train_losses, val_losses
 
 
 # -------------------------------------------------------------------- sampling
-def generate(model, codec, prompt, n_chars, temperature, top_k, rng):
+def generate(model, dataset, prompt, n_chars, temperature, top_k, rng):
     """Continue ``prompt`` by ``n_chars`` characters, sampled one at a time from the model."""
     model.eval()
-    ids = list(codec.encode(prompt))
+    ids = list(dataset.encode(prompt))
     for _ in range(n_chars):
         context = np.array(ids[-model_context(model):])[None]
         logits = model(context)[0, -1].astype(np.float64) / temperature
@@ -243,7 +223,7 @@ def generate(model, codec, prompt, n_chars, temperature, top_k, rng):
         p = np.exp(logits - logits.max())
         ids.append(int(rng.choice(p.size, p=p / p.sum())))
     model.train()
-    return codec.decode(ids)
+    return dataset.decode(np.array(ids))
 
 
 def model_context(model):
@@ -252,7 +232,8 @@ def model_context(model):
 
 
 # --------------------------------------------------------------------- figures
-def save_figures(prefix, model, codec, train_losses, val_losses, snippet, args):
+def save_figures(prefix, model, dataset, train_losses, val_losses, snippet, args):
+    """The loss curves and (GPT) one head's attention weights over ``snippet``; returns the paths."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -273,7 +254,7 @@ def save_figures(prefix, model, codec, train_losses, val_losses, snippet, args):
         return [prefix + "_curves.png"]
 
     model.eval()
-    model(codec.encode(snippet)[None])
+    model(dataset.encode(snippet)[None])
     model.train()
     layer, head = len(model.blocks) - 1, 0
     weights = model.blocks[layer].attn.attn_weights_per_head[0, head]
@@ -302,81 +283,73 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=Formatter)
     p.add_argument("--model", choices=["gpt", "lstm"], default="gpt",
                    help="the Transformer, or a character LSTM (--n-embd hidden units, --n-layer layers)")
-    p.add_argument("--n-layer", type=int, default=4, help="Transformer blocks (LSTM layers)")
-    p.add_argument("--n-head", type=int, default=4, help="attention heads per block; must divide --n-embd")
-    p.add_argument("--n-embd", type=int, default=128, help="embedding width C (LSTM hidden size)")
-    p.add_argument("--block-size", type=int, default=64, help="context length T, in characters")
-    p.add_argument("--batch-size", type=int, default=32, help="sequences per step")
-    p.add_argument("--iters", type=int, default=1600, help="training steps")
-    p.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (cosine-decayed to lr / 10)")
-    p.add_argument("--warmup", type=int, default=100, help="steps of linear learning-rate warm-up")
-    p.add_argument("--weight-decay", type=float, default=0.1, help="AdamW's decoupled weight decay on matrices")
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout probability (attention, residuals)")
+    p.add_argument("--n-layer", type=positive_int, default=4, help="Transformer blocks (LSTM layers)")
+    p.add_argument("--n-head", type=positive_int, default=4, help="attention heads per block; must divide --n-embd")
+    p.add_argument("--n-embd", type=positive_int, default=128, help="embedding width C (LSTM hidden size)")
+    p.add_argument("--block-size", type=positive_int, default=64, help="context length T, in characters")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="sequences per step")
+    p.add_argument("--iters", type=positive_int, default=1600, help="training steps")
+    p.add_argument("--lr", type=positive_float, default=3e-3, help="peak learning rate (cosine-decayed to lr / 10)")
+    p.add_argument("--warmup", type=nonnegative_int, default=100, help="steps of linear learning-rate warm-up")
+    p.add_argument("--weight-decay", type=nonnegative_float, default=0.1,
+                   help="AdamW's decoupled weight decay on matrices")
+    p.add_argument("--dropout", type=nonnegative_float, default=0.0,
+                   help="dropout probability (attention weights, residual branches)")
     p.add_argument("--gelu", choices=["tanh", "exact"], default="tanh",
                    help="the MLP's GELU: GPT-2's tanh approximation, or the exact erf form")
-    p.add_argument("--seed", type=int, default=1337, help="seeds the initial weights, batches and samples")
-    p.add_argument("--eval-interval", type=int, default=250, help="steps between validation estimates")
-    p.add_argument("--eval-batches", type=int, default=200,
+    p.add_argument("--seed", type=nonnegative_int, default=1337, help="seeds the initial weights, batches and samples")
+    p.add_argument("--eval-interval", type=positive_int, default=250, help="steps between validation estimates")
+    p.add_argument("--eval-batches", type=positive_int, default=200,
                    help="validation batches of the final loss (a tenth of them during training)")
-    p.add_argument("--sample-chars", type=int, default=500, help="characters to generate at the end (0: none)")
-    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (> 0)")
-    p.add_argument("--top-k", type=int, help="sample among the k likeliest characters only (default: all)")
+    p.add_argument("--sample-chars", type=nonnegative_int, default=500,
+                   help="characters to generate at the end (0: none)")
+    p.add_argument("--temperature", type=positive_float, default=0.8, help="sampling temperature")
+    p.add_argument("--top-k", type=positive_int, help="sample among the k likeliest characters only (default: all)")
     p.add_argument("--data-dir", help="data folder (default: $MTORCH_DATA_DIR, else datasets/)")
-    p.add_argument("--out", default="runs", help="folder for the checkpoint and the figures")
+    p.add_argument("--out", type=writable_dir, default="runs", help="folder for the checkpoint and the figures")
     p.add_argument("--no-plots", action="store_true", help="do not save the figures")
+    p.add_argument("--quiet", action="store_true", help="print only the last line (the validation loss)")
     args = p.parse_args(argv)
-    for name in ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "iters", "eval_interval",
-                 "eval_batches"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if args.model == "gpt" and args.n_embd % args.n_head:
         p.error(f"--n-embd ({args.n_embd}) must be divisible by --n-head ({args.n_head})")
-    if not args.lr > 0 or not args.temperature > 0:
-        p.error("--lr and --temperature must be positive")
-    if args.warmup < 0 or args.weight_decay < 0 or args.sample_chars < 0:
-        p.error("--warmup, --weight-decay and --sample-chars must be >= 0")
-    if not 0 <= args.dropout < 1:
+    if args.dropout >= 1:
         p.error(f"--dropout must be in [0, 1), got {args.dropout}")
-    if args.top_k is not None and args.top_k < 1:
-        p.error(f"--top-k must be at least 1, got {args.top_k}")
     return args
 
 
 def main(argv=None):
     """Train, sample, plot; returns the validation loss."""
     args = parse_args(argv)
-    text = load_text(args.data_dir)
-    codec = CharCodec(text)
-    data = codec.encode(text)
-    split = int(0.9 * len(data))
-    train_data, val_data = data[:split], data[split:]
-    if len(val_data) <= args.block_size:
-        sys.exit(f"--block-size {args.block_size} is longer than the validation text")
+    say = (lambda *a, **k: None) if args.quiet else print
+    try:
+        train_set = TinyShakespeare(args.data_dir, train=True, block_size=args.block_size)
+        val_set = TinyShakespeare(args.data_dir, train=False, block_size=args.block_size)
+    except (DatasetNotFoundError, ChecksumError, ValueError) as error:
+        sys.exit(f"error: {error}")
     fixed = np.random.default_rng(0)                 # the same validation batches for every run
-    val_batches = [get_batch(val_data, args.batch_size, args.block_size, fixed) for _ in range(args.eval_batches)]
+    val_batches = [val_set.get_batch(args.batch_size, fixed) for _ in range(args.eval_batches)]
 
     mtorch.manual_seed(args.seed)
-    model = build_model(args, len(codec.chars))
-    print(f"{len(text):,} characters, vocabulary of {len(codec.chars)}; {args.model} with "
-          f"{sum(p.size for p in model.parameters()):,} parameters")
+    model = build_model(args, train_set.vocab_size)
+    say(f"{train_set!r}; {args.model} with {sum(p.size for p in model.parameters()):,} parameters")
     start = time.perf_counter()
-    train_losses, val_losses = train(model, train_data, val_batches, args)
-    print(f"trained {args.iters} steps in {time.perf_counter() - start:.1f} s")
+    train_losses, val_losses = train(model, train_set, val_batches, args)
+    say(f"trained {args.iters} steps in {time.perf_counter() - start:.1f} s")
     val_loss = evaluate(model, val_batches)
 
     os.makedirs(args.out, exist_ok=True)
     prefix = os.path.join(args.out, f"shakespeare_{args.model}")
-    mtorch.save({"model": model.state_dict(), "chars": np.array([ord(c) for c in codec.chars]),
+    mtorch.save({"model": model.state_dict(), "chars": np.array([ord(c) for c in train_set.chars]),
                  "args": vars(args)}, prefix + ".npz")
-    print(f"checkpoint saved to {prefix}.npz")
+    say(f"checkpoint saved to {prefix}.npz")
     if not args.no_plots:
-        snippet = codec.decode(val_data[:min(40, model_context(model))])
-        print("figures saved to", ", ".join(save_figures(prefix, model, codec, train_losses, val_losses,
-                                                          snippet, args)))
+        snippet = val_set.decode(val_set.data[:min(40, model_context(model))])
+        say("figures saved to", ", ".join(save_figures(prefix, model, val_set, train_losses, val_losses,
+                                                        snippet, args)))
     if args.sample_chars:
-        sample = generate(model, codec, "\n", args.sample_chars, args.temperature, args.top_k,
+        sample = generate(model, train_set, "\n", args.sample_chars, args.temperature, args.top_k,
                           np.random.default_rng(args.seed))
-        print("-" * 30 + " sample " + "-" * 30 + sample + "\n" + "-" * 68)
+        say("-" * 30 + " sample " + "-" * 30 + sample + "\n" + "-" * 68)
     print(f"val loss: {val_loss:.4f}")
     return val_loss
 

@@ -276,3 +276,194 @@ def test_repr():
     assert repr(RNN(1, 32)) == "RNN(1, 32)"
     assert repr(RNN(1, 32, nonlinearity="relu", num_layers=2)) == "RNN(1, 32, num_layers=2, nonlinearity='relu')"
     assert repr(LSTM(3, 4, bias=False, batch_first=True)) == "LSTM(3, 4, bias=False, batch_first=True)"
+
+
+# ------------------------------------------- bidirectional, projection, dropout, unbatched
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_gradcheck_bidirectional_dropout_unbatched(cell, rng):
+    two_way = make(cell, num_layers=2, bidirectional=True, dropout=0.3)
+    assert mtorch.gradcheck(two_way, rng.standard_normal((4, 3, 2)))       # masks replayed per forward
+    assert mtorch.gradcheck(make(cell, bidirectional=True, batch_first=True), rng.standard_normal((3, 4, 2)))
+    assert mtorch.gradcheck(make(cell, num_layers=2), rng.standard_normal((5, 2)))    # (T, features)
+
+
+def test_gradcheck_lstm_projection(rng):
+    assert mtorch.gradcheck(LSTM(2, 4, num_layers=2, proj_size=3, bidirectional=True), rng.standard_normal((4, 3, 2)))
+    layer = LSTM(2, 4, proj_size=3).double()
+    x, h0, c0 = rng.standard_normal((4, 3, 2)), rng.standard_normal((1, 3, 3)), rng.standard_normal((1, 3, 4))
+    g_out, g_h, g_c = rng.standard_normal((4, 3, 3)), rng.standard_normal((1, 3, 3)), rng.standard_normal((1, 3, 4))
+
+    def loss():
+        y = layer(x, (h0, c0))
+        return np.sum(y * g_out) + np.sum(layer.h_n * g_h) + np.sum(layer.c_n * g_c)
+
+    loss()
+    dx = layer.backward(g_out, g_h, g_c)
+    for analytic, a in [(dx, x), (layer.grad_h0, h0), (layer.grad_c0, c0)]:
+        np.testing.assert_allclose(analytic, numeric_grad(loss, a), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_reverse_direction_is_the_layer_run_backwards_in_time(cell, rng):
+    both = make(cell, bidirectional=True).double()
+    forward_only, backward_only = make(cell).double(), make(cell).double()
+    for name, p in forward_only.named_parameters():
+        p.data[...] = getattr(both, name).data
+        getattr(backward_only, name).data[...] = getattr(both, name + "_reverse").data
+    x = rng.standard_normal((5, 2, 2))
+    y = both(x)
+    np.testing.assert_allclose(y[..., :3], forward_only(x), rtol=1e-12)
+    np.testing.assert_allclose(y[..., 3:], backward_only(x[::-1])[::-1], rtol=1e-12)
+    np.testing.assert_allclose(both.h_n, np.concatenate([forward_only.h_n, backward_only.h_n]), rtol=1e-12)
+
+
+def test_dropout_acts_between_layers_in_training_only(rng):
+    layer = GRU(2, 3, num_layers=2, dropout=1.0).double()
+    x = rng.standard_normal((4, 2, 2))
+    top = GRU(3, 3).double()
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        getattr(top, name + "_l0").data[...] = getattr(layer, name + "_l1").data
+    np.testing.assert_allclose(layer(x), top(np.zeros((4, 2, 3))), rtol=1e-12)   # layer 1 sees zeros
+    assert not np.any(layer.backward(np.ones((4, 2, 3))))
+    layer.eval()
+    assert np.all(layer(x) == layer(x)) and not np.allclose(layer(x), top(np.zeros((4, 2, 3))))
+    half = LSTM(2, 3, num_layers=3, dropout=0.5)
+    assert not np.array_equal(half(x), half(x))               # new masks on every call in training
+
+
+def test_unbatched_input_and_states(rng):
+    layer = LSTM(2, 4, num_layers=2, bidirectional=True, proj_size=3)
+    x = rng.standard_normal((5, 2))
+    h0, c0 = rng.standard_normal((4, 3)), rng.standard_normal((4, 4))
+    y = layer(x, (h0, c0))
+    assert y.shape == (5, 6) and layer.h_n.shape == (4, 3) and layer.c_n.shape == (4, 4)
+    assert layer.backward(np.ones((5, 6))).shape == (5, 2)
+    assert layer.grad_h0.shape == (4, 3) and layer.grad_c0.shape == (4, 4)
+    batched = layer(x[:, None], (h0[:, None], c0[:, None]))
+    np.testing.assert_allclose(y, batched[:, 0], rtol=1e-6)
+    with pytest.raises(ShapeError, match=r"h0 of shape \(4, 3\)"):
+        layer(x, (h0[:, None], c0))
+
+
+# --------------------------------------------------------------- by hand
+def sig1(a):
+    return 1 / (1 + math.exp(-a))
+
+
+def test_rnn_by_hand():
+    layer = RNN(1, 1).double()
+    for name, value in [("weight_ih_l0", 0.5), ("weight_hh_l0", -0.3), ("bias_ih_l0", 0.1), ("bias_hh_l0", 0.2)]:
+        getattr(layer, name).data[...] = value
+    y = layer(np.array([[[1.0]], [[2.0]]]))                       # T = 2, N = 1, h_0 = 0
+    h1 = math.tanh(0.5 * 1.0 + 0.3)
+    h2 = math.tanh(0.5 * 2.0 + 0.3 - 0.3 * h1)
+    np.testing.assert_allclose(y.ravel(), [h1, h2], atol=1e-15)
+    dx = layer.backward(np.array([[[0.0]], [[1.0]]]))              # L = h_2
+    da2 = 1 - h2 ** 2
+    da1 = da2 * -0.3 * (1 - h1 ** 2)
+    np.testing.assert_allclose(dx.ravel(), [0.5 * da1, 0.5 * da2], atol=1e-15)
+    assert layer.weight_hh_l0.grad[0, 0] == pytest.approx(da2 * h1, abs=1e-15)
+    assert layer.weight_ih_l0.grad[0, 0] == pytest.approx(da1 * 1.0 + da2 * 2.0, abs=1e-15)
+    assert layer.bias_hh_l0.grad[0] == pytest.approx(da1 + da2, abs=1e-15)
+    assert layer.grad_h0[0, 0, 0] == pytest.approx(da1 * -0.3, abs=1e-15)
+
+
+def _gate_values(weights, x, h):
+    return [weights["weight_ih_l0"][k] * x + weights["bias_ih_l0"][k] + weights["weight_hh_l0"][k] * h
+            + weights["bias_hh_l0"][k] for k in range(len(weights["weight_ih_l0"]))]
+
+
+def _set(layer, weights):
+    for name, values in weights.items():
+        getattr(layer, name).data[...] = np.array(values).reshape(getattr(layer, name).shape)
+    return layer
+
+
+def test_lstm_by_hand():
+    w = {"weight_ih_l0": [0.5, -0.4, 0.3, 0.2], "weight_hh_l0": [0.1, 0.2, -0.5, 0.6],
+         "bias_ih_l0": [0.0, 0.1, -0.1, 0.2], "bias_hh_l0": [0.05, 0.0, 0.1, -0.2]}
+    layer = _set(LSTM(1, 1).double(), w)
+    xs, h, c, expected = [1.5, -1.0], 0.0, 0.0, []
+    for x in xs:
+        a = _gate_values(w, x, h)
+        i, f, g, o = sig1(a[0]), sig1(a[1]), math.tanh(a[2]), sig1(a[3])
+        c = f * c + i * g
+        h = o * math.tanh(c)
+        expected.append(h)
+    y = layer(np.array(xs).reshape(2, 1, 1))
+    np.testing.assert_allclose(y.ravel(), expected, atol=1e-15)
+    assert layer.c_n[0, 0, 0] == pytest.approx(c, abs=1e-15)
+    dx = layer.backward(np.array([[[1.0]], [[0.0]]]))               # L = h_1: the second step adds nothing
+    a = _gate_values(w, xs[0], 0.0)
+    i, f, g, o = sig1(a[0]), sig1(a[1]), math.tanh(a[2]), sig1(a[3])
+    c1 = i * g
+    dc = o * (1 - math.tanh(c1) ** 2)
+    da = [dc * g * i * (1 - i), 0.0, dc * i * (1 - g * g), math.tanh(c1) * o * (1 - o)]   # c_0 = 0: da_f = 0
+    assert dx[0, 0, 0] == pytest.approx(sum(d * wk for d, wk in zip(da, w["weight_ih_l0"])), abs=1e-15)
+    assert dx[1, 0, 0] == 0
+    np.testing.assert_allclose(layer.bias_ih_l0.grad, da, atol=1e-15)
+    assert layer.grad_c0[0, 0, 0] == pytest.approx(dc * f, abs=1e-15)
+
+
+def test_gru_by_hand():
+    w = {"weight_ih_l0": [0.5, -0.4, 0.3], "weight_hh_l0": [0.1, 0.2, -0.5],
+         "bias_ih_l0": [0.0, 0.1, -0.1], "bias_hh_l0": [0.05, 0.0, 0.1]}
+    layer = _set(GRU(1, 1).double(), w)
+    xs, h, expected = [1.5, -1.0], 0.3, []
+    for x in xs:
+        gi = [w["weight_ih_l0"][k] * x + w["bias_ih_l0"][k] for k in range(3)]
+        gh = [w["weight_hh_l0"][k] * h + w["bias_hh_l0"][k] for k in range(3)]
+        r, z = sig1(gi[0] + gh[0]), sig1(gi[1] + gh[1])
+        n = math.tanh(gi[2] + r * gh[2])
+        h = (1 - z) * n + z * h
+        expected.append(h)
+    y = layer(np.array(xs).reshape(2, 1, 1), np.array([[[0.3]]]))
+    np.testing.assert_allclose(y.ravel(), expected, atol=1e-15)
+    layer.zero_grad()
+    layer(np.array([[[1.5]]]), np.array([[[0.3]]]))                  # one step: L = h_1
+    dx = layer.backward(np.array([[[1.0]]]))
+    gi = [w["weight_ih_l0"][k] * 1.5 + w["bias_ih_l0"][k] for k in range(3)]
+    gh = [w["weight_hh_l0"][k] * 0.3 + w["bias_hh_l0"][k] for k in range(3)]
+    r, z = sig1(gi[0] + gh[0]), sig1(gi[1] + gh[1])
+    n = math.tanh(gi[2] + r * gh[2])
+    dn, dz = (1 - z) * (1 - n * n), (0.3 - n) * z * (1 - z)
+    dr = dn * gh[2] * r * (1 - r)
+    np.testing.assert_allclose(layer.bias_ih_l0.grad, [dr, dz, dn], atol=1e-15)
+    np.testing.assert_allclose(layer.bias_hh_l0.grad, [dr, dz, dn * r], atol=1e-15)
+    assert dx[0, 0, 0] == pytest.approx(0.5 * dr - 0.4 * dz + 0.3 * dn, abs=1e-15)
+    assert layer.grad_h0[0, 0, 0] == pytest.approx(0.1 * dr + 0.2 * dz - 0.5 * dn * r + z, abs=1e-15)
+
+
+# ------------------------------------------------------------ arguments
+def test_arguments_are_checked_with_the_public_class_named():
+    with pytest.raises(TypeError, match="LSTM: hidden_size must be an int"):
+        LSTM(2, 3.5)
+    with pytest.raises(ValueError, match="GRU: dropout must be a number in"):
+        GRU(2, 3, dropout=1.5)
+    with pytest.raises(TypeError, match="RNN: bidirectional must be True or False"):
+        RNN(2, 3, bidirectional=1)
+    with pytest.raises(ValueError, match=r"LSTM: proj_size must be an int in \[0, 2\]"):
+        LSTM(2, 3, proj_size=3)
+    with pytest.raises(TypeError, match=r"GRU.__init__\(\) got an unexpected keyword argument 'proj_size'"):
+        GRU(2, 3, proj_size=2)
+    with pytest.raises(TypeError, match=r"RNN.__init__\(\) got an unexpected keyword argument 'device'"):
+        RNN(2, 3, device="cpu")
+    with pytest.warns(UserWarning, match="dropout acts between stacked layers"):
+        LSTM(2, 3, dropout=0.2)
+    with pytest.raises(ShapeError, match=r"LSTM\(2, 3\): expected a 3-d input"):
+        LSTM(2, 3)(np.zeros(5))
+
+
+def test_repr_of_the_new_arguments():
+    assert repr(LSTM(3, 8, num_layers=2, dropout=0.1, bidirectional=True, proj_size=4)) == \
+        "LSTM(3, 8, num_layers=2, dropout=0.1, bidirectional=True, proj_size=4)"
+
+
+def test_bidirectional_and_projection_parameter_names():
+    names = [n for n, _ in LSTM(2, 4, num_layers=2, bidirectional=True, proj_size=3).named_parameters()]
+    assert names[:10] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0",
+                          "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse",
+                          "bias_hh_l0_reverse", "weight_hr_l0_reverse"]
+    layer = LSTM(2, 4, num_layers=2, bidirectional=True, proj_size=3)
+    assert layer.weight_ih_l1.shape == (16, 6) and layer.weight_hh_l1.shape == (16, 3)
+    assert layer.weight_hr_l1_reverse.shape == (3, 4)

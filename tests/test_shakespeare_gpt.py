@@ -1,4 +1,5 @@
 """examples/shakespeare_gpt.py: the GPT's hand-written backward (tied head included), its options, a short run."""
+import hashlib
 import importlib.util
 import math
 from pathlib import Path
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 import mtorch
-from mtorch.datasets import DatasetNotFoundError
+from mtorch.datasets import CharDataset, TinyShakespeare
 from torch_parity import assert_close, assert_parameter_grads_match
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shakespeare_gpt.py"
@@ -81,8 +82,8 @@ def test_matches_the_same_model_in_torch(rng):
     assert_parameter_grads_match(ours, theirs)
 
 
-def test_learning_rate_warms_up_then_decays_to_a_tenth():
-    args = example.parse_args(["--lr", "1e-3", "--warmup", "100", "--iters", "2000"])
+def test_learning_rate_warms_up_then_decays_to_a_tenth(tmp_path):
+    args = example.parse_args(["--lr", "1e-3", "--warmup", "100", "--iters", "2000", "--out", str(tmp_path)])
     lr = [example.learning_rate(step, args) for step in range(2000)]
     assert lr[0] == pytest.approx(1e-3 / 101) and lr[99] == pytest.approx(1e-3 * 100 / 101)
     assert lr[100] == pytest.approx(1e-3) and lr[-1] == pytest.approx(1e-4, rel=1e-4)
@@ -91,27 +92,37 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
 
 def test_weight_decay_only_on_matrices():
     model = tiny_gpt()
-    decayed, plain = example.make_optimizer(model, example.parse_args([])).param_groups
+    decayed, plain = example.make_optimizer(model, 1e-3, 0.1).param_groups
     assert decayed["weight_decay"] == 0.1 and plain["weight_decay"] == 0.0
     assert all(p.data.ndim == 2 for p in decayed["params"]) and all(p.data.ndim == 1 for p in plain["params"])
     assert model.wte.weight in decayed["params"] and model.ln_f.weight in plain["params"]
 
 
+def test_next_character_loss_is_the_mean_over_every_position(rng):
+    logits, targets = rng.standard_normal((3, 5, 7)), rng.integers(0, 7, (3, 5))
+    loss = example.NextCharacterLoss()(logits, targets)
+    flat = mtorch.loss.CrossEntropyLoss()(logits.reshape(15, 7), targets.reshape(15))
+    assert loss.value == pytest.approx(flat.value) and loss.grad.shape == (3, 5, 7)
+    np.testing.assert_allclose(loss.grad.reshape(15, 7), flat.grad)
+
+
 def test_greedy_sampling_follows_the_argmax(rng):
-    codec = example.CharCodec("abcdefg")
+    text = CharDataset("abcdefg" * 3, block_size=4)
     model = tiny_gpt()
-    text = example.generate(model, codec, "ab", 6, 1.0, 1, rng)
-    ids = list(codec.encode("ab"))
+    sample = example.generate(model, text, "ab", 6, 1.0, 1, rng)
+    ids = list(text.encode("ab"))
     for _ in range(6):
         ids.append(int(np.argmax(model(np.array(ids[-5:])[None])[0, -1])))
-    assert text == codec.decode(ids) and model.training
+    assert sample == text.decode(np.array(ids)) and model.training
 
 
 @pytest.fixture
-def verse_dir(tmp_path):
+def verse_dir(tmp_path, monkeypatch):
+    """A short text in place of tiny shakespeare (its checksum set to the file's)."""
     folder = tmp_path / "data" / "tinyshakespeare"
     folder.mkdir(parents=True)
     (folder / "input.txt").write_text(VERSE * 40, encoding="utf-8")
+    monkeypatch.setattr(TinyShakespeare, "sha256", hashlib.sha256((folder / "input.txt").read_bytes()).hexdigest())
     return tmp_path / "data"
 
 
@@ -132,26 +143,27 @@ def test_example_runs_and_learns(verse_dir, tmp_path, capsys):
 def test_lstm_option_runs(verse_dir, tmp_path, capsys):
     loss = example.main(["--model", "lstm", "--n-layer", "1", "--n-embd", "16", "--block-size", "16",
                          "--batch-size", "4", "--iters", "20", "--eval-interval", "10", "--eval-batches", "10",
-                         "--sample-chars", "0", "--no-plots", "--data-dir", str(verse_dir),
+                         "--sample-chars", "0", "--no-plots", "--quiet", "--data-dir", str(verse_dir),
                          "--out", str(tmp_path)])
-    assert math.isfinite(loss) and capsys.readouterr().out.strip().endswith(f"val loss: {loss:.4f}")
+    assert math.isfinite(loss) and capsys.readouterr().out == f"val loss: {loss:.4f}\n"
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--n-head", "5"], "must be divisible by --n-head"),
-    (["--iters", "0"], "--iters must be at least 1"),
-    (["--batch-size", "-2"], "--batch-size must be at least 1"),
-    (["--dropout", "1"], "--dropout must be in [0, 1)"),
-    (["--temperature", "0"], "must be positive"),
-    (["--top-k", "0"], "--top-k must be at least 1"),
+    (["--n-head", "5"], "--n-embd (128) must be divisible by --n-head (5)"),
+    (["--iters", "0"], "argument --iters: must be an int >= 1, got '0'"),
+    (["--batch-size", "-2"], "argument --batch-size: must be an int >= 1, got '-2'"),
+    (["--dropout", "1"], "--dropout must be in [0, 1), got 1.0"),
+    (["--temperature", "0"], "argument --temperature: must be a number > 0, got '0'"),
+    (["--top-k", "0"], "argument --top-k: must be an int >= 1, got '0'"),
     (["--gelu", "fast"], "invalid choice"),
 ])
-def test_bad_options_are_refused(argv, message, capsys):
+def test_bad_options_are_refused(argv, message, capsys, tmp_path):
     with pytest.raises(SystemExit):
-        example.parse_args(argv)
+        example.parse_args(argv + ["--out", str(tmp_path)])
     assert message in capsys.readouterr().err
 
 
-def test_missing_text_says_where_to_put_it(tmp_path):
-    with pytest.raises(DatasetNotFoundError, match="tinyshakespeare.*MTORCH_DATA_DIR"):
-        example.load_text(tmp_path)
+def test_missing_text_ends_with_a_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(TinyShakespeare, "urls", ((tmp_path / "offline.txt").as_uri(),))
+    with pytest.raises(SystemExit, match="tinyshakespeare"):
+        example.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "runs")])

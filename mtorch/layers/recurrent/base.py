@@ -1,242 +1,265 @@
-"""RNNBase: what RNN, LSTM and GRU share - parameters, stacking, batch_first, BPTT plumbing.
+"""What RNN, LSTM and GRU share: arguments, parameters, stacking layers and directions, batch_first.
 
-A recurrent layer reads a sequence ``x_1 .. x_T`` and carries a hidden state
-``h_t`` from step to step. Every cell type computes its pre-activations as
-two affine maps, one of the input and one of the previous hidden state::
+A recurrent layer runs one cell over a sequence ``x_1 .. x_T``; the cell's
+own file (rnn.py, lstm.py, gru.py) holds the math of one layer in one
+direction, forward and backward. This file only arranges those runs:
 
-    a_t = x_t W_ih^T + b_ih  +  h_{t-1} W_hh^T + b_hh          (N, G*H)
+* layers are stacked: the output sequence of layer k (with dropout in
+  training mode) is the input sequence of layer k + 1;
+* ``bidirectional=True`` runs a second copy of each layer (parameters with
+  the suffix ``_reverse``) on the time-reversed sequence; the two outputs are
+  concatenated along the features, forward direction first;
+* the cells work with column vectors, as the equations are written: inside,
+  a sequence is ``(T, features, N)``, one sample per column
+  (``mtorch.kernels.recurrence.columns``); the input is turned into that form
+  once, and the output back.
 
-(G = 1 for RNN, 4 for LSTM, 3 for GRU) and then its own nonlinear update
-(see rnn.py, lstm.py, gru.py). With ``num_layers > 1`` the layers are
-stacked: the output sequence of layer k is the input sequence of layer k+1.
+The two methods each cell implements::
 
-Forward, per layer:
-
-* ``X W_ih^T + b_ih`` does not depend on the recurrence, so it is ONE matrix
-  product for all time steps at once: ``(T*N, in) @ (in, G*H)``.
-* Only ``h_{t-1} W_hh^T`` and the element-wise update loop over time, and
-  each step's values are kept in arrays indexed by t (``hs[t]``, ``gates[t]``,
-  ...). A layer that kept only one "current" cache would backpropagate every
-  step with the last step's values - the bug this design avoids.
-* Inside the loop the gates are stored gate-major, ``(T, G, N, H)``, so
-  ``i, f, g, o = gates[t]`` are contiguous ``(N, H)`` blocks (element-wise
-  numpy is several times faster on those than on column slices), and
-  ``h @ W_hh^T`` is one stacked product ``h @ (G, H, H)`` giving ``(G, N, H)``.
-  Backward works in PyTorch's column order, ``dA[t]`` ``(N, G*H)``, where
-  ``dA[t] @ W_hh`` is a single matrix product.
-
-Backward (backpropagation through time), per layer from the top down:
-
-* The cell walks t = T..1 and produces ``dA_ih[t] = dL/d(x_t W_ih^T + b_ih)``
-  and ``dA_hh[t] = dL/d(h_{t-1} W_hh^T + b_hh)`` (equal for RNN and LSTM;
-  they differ in GRU's candidate gate) and ``dL/dh_0``.
-* The parameters are shared by all steps, so their gradients are sums over
-  time, each ONE matrix product after the loop::
-
-      dW_ih = sum_t dA_ih[t]^T x_t       = dA_ih.reshape(T*N, G*H)^T @ X.reshape(T*N, in)
-      dW_hh = sum_t dA_hh[t]^T h_{t-1}   = dA_hh.reshape(T*N, G*H)^T @ H_prev.reshape(T*N, H)
-      db_ih = sum_{t,n} dA_ih,  db_hh = sum_{t,n} dA_hh
-      dX    = dA_ih @ W_ih                    (T, N, in), the input gradient
-
-The cell classes implement ``_recurrence`` (the forward loop) and
-``_recurrence_backward`` (the backward loop); everything else is here.
+    _forward_direction(x, states0, w, workspace) -> (y, finals, cache)
+        x (T, I, N), states0 [h_0 (P, N)] (LSTM: and c_0 (H, N)), w the direction's
+        Parameters (w.ih, w.hh, w.b_ih, w.b_hh, w.hr); y (T, P, N) = h_1 .. h_T.
+    _backward_direction(dy, dfinals, cache, w, need_dx) -> (dx, dstates0)
+        dy (T, P, N) = dL/dh_t from above; dfinals dL/d(final states);
+        adds each Parameter's gradient; dx (T, I, N) (None unless need_dx).
 """
-import math
+import types
+import warnings
 
 import numpy as np
 
-from ... import init
-from ...errors import ShapeError
+from ...errors import BackwardBeforeForwardError, ShapeError
+from ...kernels.recurrence import Workspace, columns, rows, stacked_weights
 from ...layer import Layer
 from ...parameter import Parameter
+from ...random import generator
+from ...validation import check_bool, check_int, check_real
+from ... import init
 
 
 class RNNBase(Layer):
     """Base class of RNN, LSTM and GRU (not used directly).
 
-    Subclasses set ``GATES`` (blocks of ``hidden_size`` rows stacked in the
-    weights) and ``STATES`` (``("h",)``, or ``("h", "c")`` for LSTM).
+    Subclasses set ``GATES`` (blocks of ``hidden_size`` rows in the weights)
+    and ``STATES`` (``("h",)``, or ``("h", "c")`` for LSTM).
 
-    Parameters, per layer k (PyTorch's names, shapes and order):
-        ``weight_ih_lk``: ``(GATES*hidden_size, input_size)`` for k = 0, else ``(GATES*hidden_size, hidden_size)``
-        ``weight_hh_lk``: ``(GATES*hidden_size, hidden_size)``
-        ``bias_ih_lk``, ``bias_hh_lk``: ``(GATES*hidden_size,)`` (when ``bias=True``)
-    all initialised from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``.
+    Parameters, for layer k and direction suffix ``""`` or ``"_reverse"`` (PyTorch's
+    names, shapes and order), with ``G = GATES``, ``H = hidden_size``, ``P = proj_size or H``
+    and ``D = 2 if bidirectional else 1``:
+        ``weight_ih_l{k}``: ``(G*H, input_size)`` for k = 0, else ``(G*H, D*P)``
+        ``weight_hh_l{k}``: ``(G*H, P)``
+        ``bias_ih_l{k}``, ``bias_hh_l{k}``: ``(G*H,)`` (when ``bias=True``)
+        ``weight_hr_l{k}``: ``(P, H)`` (LSTM with ``proj_size > 0``)
+    all initialised from ``U(-1/sqrt(H), 1/sqrt(H))``.
 
-    After ``forward``: ``h_n`` (and ``c_n``), the final states ``(num_layers, N, hidden_size)``.
+    After ``forward``: ``h_n`` (and ``c_n``), the final states, ``(D*num_layers, N, P)``.
     After ``backward``: ``grad_h0`` (and ``grad_c0``), ``dL/dh_0`` of the same shape.
     """
 
     GATES = 1
     STATES = ("h",)
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0):
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{type(self).__name__}: {name} must be a positive integer, got {value!r}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.num_layers, self.bias, self.batch_first = int(num_layers), bool(bias), bool(batch_first)
-        rows = self.GATES * self.hidden_size
+        name = type(self).__name__
+        self.input_size = check_int(name, "input_size", input_size, minimum=1)
+        self.hidden_size = check_int(name, "hidden_size", hidden_size, minimum=1)
+        self.num_layers = check_int(name, "num_layers", num_layers, minimum=1)
+        self.bias = check_bool(name, "bias", bias)
+        self.batch_first = check_bool(name, "batch_first", batch_first)
+        self.dropout = check_real(name, "dropout", dropout, 0, 1)
+        self.bidirectional = check_bool(name, "bidirectional", bidirectional)
+        self.proj_size = check_int(name, "proj_size", proj_size, minimum=0, maximum=self.hidden_size - 1)
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn(f"{name}: dropout acts between stacked layers, so dropout={self.dropout} does "
+                          f"nothing with num_layers=1", UserWarning, stacklevel=3)
+        gate_rows, out_size = self.GATES * self.hidden_size, self.proj_size or self.hidden_size
         for k in range(self.num_layers):
-            columns = self.input_size if k == 0 else self.hidden_size
-            setattr(self, f"weight_ih_l{k}", Parameter(np.zeros((rows, columns))))
-            setattr(self, f"weight_hh_l{k}", Parameter(np.zeros((rows, self.hidden_size))))
-            if self.bias:
-                setattr(self, f"bias_ih_l{k}", Parameter(np.zeros(rows)))
-                setattr(self, f"bias_hh_l{k}", Parameter(np.zeros(rows)))
+            in_size = self.input_size if k == 0 else self.directions * out_size
+            for suffix in self._suffixes():
+                setattr(self, f"weight_ih_l{k}{suffix}", Parameter(np.zeros((gate_rows, in_size))))
+                setattr(self, f"weight_hh_l{k}{suffix}", Parameter(np.zeros((gate_rows, out_size))))
+                if self.bias:
+                    setattr(self, f"bias_ih_l{k}{suffix}", Parameter(np.zeros(gate_rows)))
+                    setattr(self, f"bias_hh_l{k}{suffix}", Parameter(np.zeros(gate_rows)))
+                if self.proj_size:
+                    setattr(self, f"weight_hr_l{k}{suffix}", Parameter(np.zeros((self.proj_size, self.hidden_size))))
         self.reset_parameters()
         self._caches = self._out_shape = None
+        self._workspaces = {}
         for s in self.STATES:
             setattr(self, f"{s}_n", None)
             setattr(self, f"grad_{s}0", None)
 
+    @property
+    def directions(self):
+        return 2 if self.bidirectional else 1
+
+    def _suffixes(self):
+        return ("", "_reverse")[:self.directions]
+
     def reset_parameters(self):
         """Every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as in PyTorch."""
-        bound = 1 / math.sqrt(self.hidden_size)
+        bound = 1 / np.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def _layer_parameters(self, k):
-        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` Parameters of layer k (biases None without bias)."""
-        get = lambda name: getattr(self, f"{name}_l{k}", None)  # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+    def _weights(self, k, d):
+        """The Parameters of layer k, direction d: ``.ih``, ``.hh``, ``.b_ih``, ``.b_hh``, ``.hr`` (None if absent)."""
+        suffix = self._suffixes()[d]
+        get = lambda name: getattr(self, f"{name}_l{k}{suffix}", None)  # noqa: E731
+        return types.SimpleNamespace(ih=get("weight_ih"), hh=get("weight_hh"), b_ih=get("bias_ih"),
+                                     b_hh=get("bias_hh"), hr=get("weight_hr"))
+
+    def _state_sizes(self):
+        """The size of each state: ``P`` for h, ``H`` for LSTM's c."""
+        return [self.proj_size or self.hidden_size if s == "h" else self.hidden_size for s in self.STATES]
 
     # ------------------------------------------------------------------ forward
-    def forward(self, x, h0=None):
+    def forward(self, input, hx=None):
         """Run the whole sequence; returns the top layer's hidden state at every step.
 
         Args:
-            x: ``(T, N, input_size)``, or ``(N, T, input_size)`` with ``batch_first``.
-            h0: initial hidden state ``(num_layers, N, hidden_size)``; zeros if None.
-                LSTM also takes a tuple ``(h0, c0)``.
+            input: ``(T, N, input_size)``, ``(N, T, input_size)`` with ``batch_first``, or
+                ``(T, input_size)`` for one unbatched sequence.
+            hx: initial hidden state ``(D*num_layers, N, P)`` (``(D*num_layers, P)`` unbatched);
+                zeros if None. LSTM takes ``(h0, c0)`` (or h0 alone: c0 = 0).
 
         Returns:
-            ``(T, N, hidden_size)`` (``(N, T, hidden_size)`` with ``batch_first``).
+            ``(T, N, D*P)`` (``(N, T, D*P)`` with ``batch_first``, ``(T, D*P)`` unbatched).
             The final states are stored in ``self.h_n`` (and ``self.c_n``).
         """
-        layout = ("N", "T", self.input_size) if self.batch_first else ("T", "N", self.input_size)
-        x = self.check_input(x, layout)
-        if x.shape[layout.index("T")] == 0:
-            raise ShapeError(f"{self._short_repr()}: expected a sequence of at least one step, "
-                             f"got input of shape {x.shape}")
-        x = np.ascontiguousarray(x.swapaxes(0, 1)) if self.batch_first else x
-        states0 = self._states(h0, x.shape[1], x.dtype, "{}0")
-        G, H = self.GATES, self.hidden_size
-        caches, finals = [], []
+        x, batched = self._sequence(input)
+        states0 = self._states(self._unpack(hx), x.shape[1], x.dtype, batched, "{}0")
+        x = columns(x)                           # (T, input_size, N): one sample per column
+        caches, finals = [], [[] for _ in self.STATES]
         for k in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = (None if p is None else p.data for p in self._layer_parameters(k))
-            steps, batch, n_in = x.shape
-            # every step's input projection in one product (np.dot: matmul is slow for input_size 1)
-            xw = np.dot(x.reshape(-1, n_in), w_ih.T)                 # (T*N, G*H)
-            if b_ih is not None:
-                xw += b_ih
-            xw = np.ascontiguousarray(xw.reshape(steps, batch, G, H).transpose(0, 2, 1, 3))
-            hs, final, cell_cache = self._recurrence(                 # xw: (T, G, N, H)
-                xw, [s[k] for s in states0], w_hh.reshape(G, H, H),
-                None if b_hh is None else b_hh.reshape(G, 1, H))
-            caches.append((x, hs, cell_cache))
-            finals.append(final)
-            x = hs[1:]
-        for i, s in enumerate(self.STATES):
-            setattr(self, f"{s}_n", np.stack([f[i] for f in finals]))
-        self._caches = caches
-        out = x.swapaxes(0, 1) if self.batch_first else x
+            mask = None
+            if k > 0 and self.training and self.dropout > 0:
+                keep = generator().random(x.shape, dtype=np.float64) >= self.dropout
+                mask = keep.astype(x.dtype) * x.dtype.type(0 if self.dropout == 1 else 1 / (1 - self.dropout))
+                x = x * mask
+            outputs, layer_caches = [], []
+            for d in range(self.directions):
+                j = k * self.directions + d
+                y, final, cache = self._forward_direction(
+                    x if d == 0 else x[::-1], [s[j].T for s in states0], self._weights(k, d),
+                    self._workspaces.setdefault(j, Workspace()))
+                outputs.append(y if d == 0 else y[::-1])
+                layer_caches.append(cache)
+                for stack, f in zip(finals, final):
+                    stack.append(f.T)
+            caches.append((mask, layer_caches))
+            x = outputs[0] if self.directions == 1 else np.concatenate(outputs, axis=1)
+        for s, stack in zip(self.STATES, finals):
+            setattr(self, f"{s}_n", np.stack(stack) if batched else np.stack(stack)[:, 0])
+        self._caches = (caches, batched)
+        out = self._rows(x, batched)
         self._out_shape = out.shape
         return out
 
-    def _states(self, given, batch, dtype, label):
-        """Per-layer states (h0, or gradients of h_n) as a list of ``(num_layers, N, H)`` arrays,
-        one per entry of STATES; None becomes zeros. ``label`` names them in errors ("{}0")."""
-        given = given if isinstance(given, (tuple, list)) else (given,)
-        if len(given) > len(self.STATES):
-            raise ValueError(f"{self._short_repr()}: {label.format('h')} must be an array"
+    def _sequence(self, input):
+        """The input as ``(T, N, features)`` and whether it had a batch axis."""
+        name = type(self).__name__
+        ndim = np.ndim(input)
+        if ndim not in (2, 3):
+            raise ShapeError(f"{self._short_repr()}: expected a 3-d input (T, N, {self.input_size}) or "
+                             f"(N, T, {self.input_size}) with batch_first, or a 2-d unbatched input "
+                             f"(T, {self.input_size}); got {ndim}-d input of shape {np.shape(input)}")
+        if ndim == 2:
+            x = self.check_input(input, ("T", self.input_size))[:, None]
+        else:
+            layout = ("N", "T", self.input_size) if self.batch_first else ("T", "N", self.input_size)
+            x = self.check_input(input, layout)
+            x = x.swapaxes(0, 1) if self.batch_first else x
+        if x.shape[0] == 0:
+            raise ShapeError(f"{name}: expected a sequence of at least one step, got input of shape "
+                             f"{np.shape(input)}")
+        return x, ndim == 3
+
+    def _rows(self, x, batched):
+        """Columns ``(T, F, N)`` -> a new array in the input's layout."""
+        return rows(x, self.batch_first) if batched else x[:, :, 0].copy()
+
+    def _unpack(self, hx):
+        """``hx`` as one entry per state: ``(h0,)``, or ``(h0, c0)`` for LSTM (c0 may be left out)."""
+        if not isinstance(hx, (tuple, list)):
+            return (hx,) + (None,) * (len(self.STATES) - 1)
+        if len(self.STATES) == 1 or len(hx) not in (1, 2):
+            raise ValueError(f"{self._short_repr()}: h0 must be an array"
                              + (" or a tuple (h0, c0)" if len(self.STATES) > 1 else "")
-                             + f", got a sequence of {len(given)} arrays")
-        given = tuple(given) + (None,) * (len(self.STATES) - len(given))
-        shape = (self.num_layers, batch, self.hidden_size)
+                             + f", got a sequence of {len(hx)} arrays")
+        return tuple(hx) + (None,) * (2 - len(hx))
+
+    def _states(self, given, batch, dtype, batched, label):
+        """Initial states (or gradients of the final ones), one ``(D*L, N, size)`` array per entry
+        of STATES, from ``given`` (one array or None per state; None becomes zeros)."""
+        layers = self.directions * self.num_layers
         states = []
-        for name, s in zip(self.STATES, given):
+        for name, size, s in zip(self.STATES, self._state_sizes(), given):
+            shape = (layers, batch, size) if batched else (layers, size)
             if s is None:
-                states.append(np.zeros(shape, dtype))
+                states.append(np.zeros((layers, batch, size), dtype))
                 continue
-            states.append(self.check_input(s, shape, dtype=dtype, name=label.format(name)))
+            s = self.check_input(s, shape, dtype=dtype, name=label.format(name))
+            states.append(s if batched else s[:, None])
         return states
 
     # ----------------------------------------------------------------- backward
     def backward(self, grad_out, grad_h_n=None, grad_c_n=None):
-        """Backpropagation through time over all layers.
+        """Backpropagation through time over all layers and directions.
 
         Args:
             grad_out: ``dL/d(output)``, the output's shape (every time step's gradient).
-            grad_h_n: optional ``dL/dh_n`` ``(num_layers, N, hidden_size)``, when the loss
-                also used the final hidden state; zeros if None.
+            grad_h_n: optional ``dL/dh_n`` ``(D*num_layers, N, P)``, when the loss also used
+                the final hidden state; zeros if None.
             grad_c_n: optional ``dL/dc_n`` (LSTM only).
 
         Returns:
-            ``dL/dx``, the input's shape. Stores every parameter's ``.grad``
-            (summed over time steps) and ``self.grad_h0`` (and ``self.grad_c0``).
+            ``dL/dx``, the input's shape (None when ``needs_input_grad`` is False). Adds
+            every parameter's gradient (summed over time steps) and stores ``self.grad_h0``
+            (and ``self.grad_c0``).
         """
         g = self.check_grad_out(grad_out, None if self._caches is None else self._out_shape)
-        dtype = self._caches[0][0].dtype
-        g = g.astype(dtype, copy=False)
-        g = g.swapaxes(0, 1) if self.batch_first else g
+        caches, batched = self._caches
         if grad_c_n is not None and "c" not in self.STATES:
             raise ValueError(f"{self._short_repr()}.backward(): grad_c_n given, but "
                              f"{type(self).__name__} has no cell state")
-        grad_finals = self._states((grad_h_n, grad_c_n)[:len(self.STATES)], g.shape[1], dtype, "grad_{}_n")
-        G, H = self.GATES, self.hidden_size
-        grads0 = [None] * self.num_layers
+        dtype = self.param_dtype()
+        g = g.astype(dtype, copy=False)
+        g = columns(g[:, None] if not batched else g.swapaxes(0, 1) if self.batch_first else g)
+        grad_finals = self._states((grad_h_n, grad_c_n)[:len(self.STATES)], g.shape[2], dtype, batched,
+                                   "grad_{}_n")
+        grads0 = [[None] * (self.directions * self.num_layers) for _ in self.STATES]
+        out_size = self._state_sizes()[0]
         for k in reversed(range(self.num_layers)):
-            x, hs, cell_cache = self._caches[k]
-            w_ih, w_hh, b_ih, b_hh = self._layer_parameters(k)
-            steps, batch, n_in = x.shape
-            da_ih, da_hh, grads0[k] = self._recurrence_backward(
-                g, [s[k] for s in grad_finals], hs, cell_cache, w_hh.data)
-            # the sums over time (and batch) are single matrix products
-            da_ih2, da_hh2 = da_ih.reshape(-1, G * H), da_hh.reshape(-1, G * H)    # (T*N, G*H)
-            w_ih.add_grad(np.dot(da_ih2.T, x.reshape(-1, n_in)))
-            w_hh.add_grad(np.dot(da_hh2.T, hs[:-1].reshape(-1, H)))
-            if b_ih is not None:
-                db_ih = da_ih2.sum(axis=0)
-                b_ih.add_grad(db_ih)
-                b_hh.add_grad(db_ih.copy() if da_hh is da_ih else da_hh2.sum(axis=0))
-            g = np.dot(da_ih2, w_ih.data).reshape(steps, batch, n_in)
-        for i, s in enumerate(self.STATES):
-            setattr(self, f"grad_{s}0", np.stack([d[i] for d in grads0]))
-        return g.swapaxes(0, 1) if self.batch_first else g
+            mask, layer_caches = caches[k]
+            need_dx = k > 0 or self.needs_input_grad
+            dx = None
+            for d in range(self.directions):
+                j = k * self.directions + d
+                dy = g[:, d * out_size:(d + 1) * out_size]
+                dxd, dstates = self._backward_direction(
+                    dy if d == 0 else dy[::-1], [s[j].T for s in grad_finals], layer_caches[d],
+                    self._weights(k, d), need_dx)
+                for stack, ds in zip(grads0, dstates):
+                    stack[j] = ds.T
+                if need_dx:
+                    dxd = dxd if d == 0 else dxd[::-1]
+                    dx = dxd if dx is None else dx + dxd
+            g = dx if mask is None or dx is None else dx * mask
+        for s, stack in zip(self.STATES, grads0):
+            setattr(self, f"grad_{s}0", np.stack(stack) if batched else np.stack(stack)[:, 0])
+        if g is None:
+            return None
+        return self._rows(g, batched)
 
-    # ------------------------------------------------------- cell interface
-    def _recurrence(self, xw, states0, w_hh, b_hh):
-        """The forward loop of one layer.
-
-        Args:
-            xw: ``x_t W_ih^T + b_ih`` for all steps, gate-major ``(T, G, N, H)``; may be
-                changed in place.
-            states0: list of initial states ``(N, H)``, one per entry of STATES.
-            w_hh: the recurrent weight as ``(G, H, H)``: ``w_hh[k]`` is gate k's block ``W_hk``.
-            b_hh: the recurrent bias as ``(G, 1, H)``, or None.
-
-        Returns:
-            ``hs`` ``(T+1, N, H)`` with ``hs[0] = h_0`` and ``hs[t] = h_t``; the list of
-            final states; and whatever else backward needs (per time step).
-        """
+    # ------------------------------------------------------- one layer, one direction
+    def _forward_direction(self, x, states0, w, workspace):
         raise NotImplementedError
 
-    def _recurrence_backward(self, dout, dfinals, hs, cache, w_hh):
-        """The backward loop of one layer.
-
-        Args:
-            dout: ``dL/dh_t`` from above (the layer's output), ``(T, N, H)``.
-            dfinals: ``dL/d(final state)`` from outside, list of ``(N, H)``.
-            hs, cache: what ``_recurrence`` returned.
-            w_hh: the recurrent weight ``(G*H, H)``.
-
-        Returns:
-            ``(dA_ih, dA_hh, [dL/d(initial state), ...])`` with ``dA_*`` ``(T, N, G*H)`` in
-            PyTorch's column order (the same array twice when they are equal).
-        """
+    def _backward_direction(self, dy, dfinals, cache, w, need_dx):
         raise NotImplementedError
 
     def extra_repr(self):
@@ -248,8 +271,156 @@ class RNNBase(Layer):
             args.append("bias=False")
         if self.batch_first:
             args.append("batch_first=True")
+        if self.dropout:
+            args.append(f"dropout={self.dropout}")
+        if self.bidirectional:
+            args.append("bidirectional=True")
+        if self.proj_size:
+            args.append(f"proj_size={self.proj_size}")
         return ", ".join(args)
 
     def _extra_args(self):
         return []
 
+
+def summed_bias(w):
+    """``b_ih + b_hh``: both biases meet in every step's sum (zeros without bias)."""
+    if w.b_ih is None:
+        return np.zeros(w.ih.shape[0], w.ih.dtype)
+    return w.b_ih.data + w.b_hh.data
+
+
+def backward_product(w, need_dx, workspace, steps, batch):
+    """The weight of the backward step, transposed, and the buffer it writes into, ``(T, rows, N)``:
+    ``[W_ih | b | W_hh]^T``, giving ``[dx_t; db; W_hh^T da_t]``, when dx is needed, else ``W_hh^T``."""
+    W = stacked_weights(w.ih.data, summed_bias(w), w.hh.data) if need_dx else w.hh.data
+    WT = np.ascontiguousarray(W.T)
+    return WT, workspace.get("dz", (steps, WT.shape[0], batch), WT.dtype)
+
+
+def add_weight_grads(w, dW, n_in):
+    """Split ``[dW_ih | db | dW_hh]`` onto the Parameters (``db`` goes to both biases)."""
+    w.ih.add_grad(np.ascontiguousarray(dW[:, :n_in]))
+    w.hh.add_grad(np.ascontiguousarray(dW[:, n_in + 1:]))
+    if w.b_ih is not None:
+        w.b_ih.add_grad(dW[:, n_in].copy())
+        w.b_hh.add_grad(dW[:, n_in].copy())
+
+
+class RNNCellBase(Layer):
+    """Base class of RNNCell, LSTMCell and GRUCell (not used directly): one time step.
+
+    A cell is called once per time step, in the user's own loop, so it is
+    **reentrant**: every call in training mode pushes its cache on a stack,
+    and every ``backward`` pops one, so backward is called once per call,
+    last call first, exactly as backpropagation through time walks the steps::
+
+        h = h0
+        for t in range(T):                    # forward: T calls, T caches
+            h = cell(x[t], h)
+            ...
+        dh = np.zeros_like(h)
+        for t in reversed(range(T)):           # backward: T calls, last step first
+            dx[t], dh = cell.backward(dy[t] + dh)
+
+    In eval mode (``cell.eval()``) nothing is cached, so an inference loop of
+    any length keeps no memory; ``backward`` then has nothing to pop.
+
+    **What backward returns**, one gradient per input given (as for any layer):
+    ``cell(x)`` (no state: zeros) -> ``dx``; ``cell(x, hx)`` -> ``(dx, dhx)``, where
+    ``dhx`` has the structure of ``hx`` (LSTMCell: ``(dh, dc)``). LSTMCell
+    returns ``(h, c)``, and its backward takes ``(dh, dc)`` (or ``dh`` alone: dc = 0).
+    With ``needs_input_grad`` False, ``dx`` is None.
+
+    Parameters (PyTorch's names): ``weight_ih`` ``(G*H, I)``, ``weight_hh`` ``(G*H, H)``,
+    ``bias_ih``, ``bias_hh`` ``(G*H,)``, all ~ U(-1/sqrt(H), 1/sqrt(H)).
+    Subclasses write ``_step(x, states)`` and ``_step_backward(grads, cache)`` with rows,
+    ``x`` ``(N, I)`` and each state ``(N, H)``.
+    """
+
+    reentrant = True
+    GATES = 1
+    STATES = ("h",)
+
+    def __init__(self, input_size, hidden_size, bias=True):
+        super().__init__()
+        name = type(self).__name__
+        self.input_size = check_int(name, "input_size", input_size, minimum=1)
+        self.hidden_size = check_int(name, "hidden_size", hidden_size, minimum=1)
+        self.bias = check_bool(name, "bias", bias)
+        rows = self.GATES * self.hidden_size
+        self.weight_ih = Parameter(np.zeros((rows, self.input_size)))
+        self.weight_hh = Parameter(np.zeros((rows, self.hidden_size)))
+        if self.bias:
+            self.bias_ih = Parameter(np.zeros(rows))
+            self.bias_hh = Parameter(np.zeros(rows))
+        self.reset_parameters()
+        self._calls = []
+
+    def reset_parameters(self):
+        """Every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as in PyTorch."""
+        bound = 1 / np.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def forward(self, input, hx=None):
+        """One step: the new state(s) from ``input`` ``(N, I)`` (or ``(I,)``) and ``hx``
+        (zeros if None; LSTMCell: ``(h, c)``)."""
+        batched = np.ndim(input) == 2
+        if np.ndim(input) not in (1, 2):
+            raise ShapeError(f"{self._short_repr()}: expected input of shape (N, {self.input_size}) or "
+                             f"({self.input_size},), got {np.shape(input)}")
+        x = self.check_input(input, ("N", self.input_size) if batched else (self.input_size,))
+        x = x if batched else x[None]
+        given = (None,) * len(self.STATES) if hx is None else hx if isinstance(hx, (tuple, list)) else (hx,)
+        if len(given) != len(self.STATES):
+            raise ValueError(f"{self._short_repr()}: hx must be " + (
+                "a tuple (h, c)" if len(self.STATES) == 2 else "an array") + f", got {type(hx).__name__}"
+                + (f" of {len(given)}" if isinstance(hx, (tuple, list)) else ""))
+        shape = (len(x), self.hidden_size) if batched else (self.hidden_size,)
+        states = [np.zeros((len(x), self.hidden_size), x.dtype) if s is None else
+                  self.check_input(s, shape, dtype=x.dtype, name=f"hx[{i}]" if len(given) > 1 else "hx")
+                  .reshape(len(x), self.hidden_size) for i, s in enumerate(given)]
+        new, cache = self._step(x, states)
+        if self.training:
+            self._calls.append((cache, batched, hx is not None))
+        new = new if batched else [s[0] for s in new]
+        return new[0] if len(new) == 1 else tuple(new)
+
+    def backward(self, grad_out):
+        """Backward of the last call not yet backpropagated: given dL/d(its output)
+        (LSTMCell: ``(dh, dc)`` or ``dh``), adds the parameter gradients and returns
+        ``dx`` (called as ``cell(x)``) or ``(dx, dhx)`` (called as ``cell(x, hx)``)."""
+        if not self._calls:
+            raise BackwardBeforeForwardError(
+                f"{self._short_repr()}.backward(): no call left to backpropagate; each forward in "
+                f"training mode caches one step and each backward uses one (in eval mode nothing is cached)")
+        cache, batched, with_hx = self._calls[-1]
+        shape = (len(cache[0]), self.hidden_size) if batched else (self.hidden_size,)
+        given = grad_out if isinstance(grad_out, (tuple, list)) else (grad_out,)
+        if len(given) > len(self.STATES):
+            raise ValueError(f"{self._short_repr()}.backward(): expected " + (
+                "(dh, dc) or dh" if len(self.STATES) == 2 else "dL/dh, an array") + f", got {len(given)} arrays")
+        given = tuple(given) + (None,) * (len(self.STATES) - len(given))
+        grads = [np.zeros((shape[0] if batched else 1, self.hidden_size), cache[0].dtype) if g is None and i
+                 else self.check_grad_out(g, shape).astype(cache[0].dtype, copy=False).reshape(-1, self.hidden_size)
+                 for i, g in enumerate(given)]
+        self._calls.pop()
+        dx, dstates = self._step_backward(grads, cache)
+        if not batched:
+            dx, dstates = dx[0], [d[0] for d in dstates]
+        dx = dx if self.needs_input_grad else None
+        if not with_hx:
+            return dx
+        return dx, (dstates[0] if len(dstates) == 1 else tuple(dstates))
+
+    def _add_grads(self, da_ih, da_hh, x, h):
+        """``dW_ih += da_ih^T x``, ``dW_hh += da_hh^T h``, ``db_ih += sum_n da_ih``, ``db_hh += sum_n da_hh``."""
+        self.weight_ih.add_grad(da_ih.T @ x)
+        self.weight_hh.add_grad(da_hh.T @ h)
+        if self.bias:
+            self.bias_ih.add_grad(da_ih.sum(axis=0))
+            self.bias_hh.add_grad(da_hh.sum(axis=0))
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
