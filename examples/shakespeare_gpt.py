@@ -57,6 +57,7 @@ from mtorch.utils import (nonnegative_float, nonnegative_int, positive_float, po
                           writable_dir)
 
 
+# ------------------------------------------------------------------------ loss
 class NextCharacterLoss(CrossEntropyLoss):
     """Cross-entropy of logits ``(B, T, vocab)`` against the next characters ``(B, T)``.
 
@@ -164,8 +165,8 @@ def learning_rate(step, args):
     """Linear warm-up over ``--warmup`` steps, then cosine decay from ``--lr`` to ``--lr / 10``."""
     if step < args.warmup:
         return args.lr * (step + 1) / (args.warmup + 1)
-    progress = min(1.0, (step - args.warmup) / max(1, args.iters - args.warmup))
-    return args.lr / 10 + 0.5 * (1 + math.cos(math.pi * progress)) * (args.lr - args.lr / 10)
+    done = min(1.0, (step - args.warmup) / max(1, args.iters - args.warmup))      # fraction of the decay
+    return args.lr / 10 + 0.5 * (1 + math.cos(math.pi * done)) * (args.lr - args.lr / 10)
 
 
 def evaluate(model, batches):
