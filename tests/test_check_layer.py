@@ -254,6 +254,7 @@ BUILT_IN = {
     "LeakyReLU": [(lambda: layers.LeakyReLU(0.2), (3, 4))],
     "ELU": [(layers.ELU, (3, 4))],
     "GELU": [(layers.GELU, (3, 4)), (lambda: layers.GELU("tanh"), (3, 4))],
+    "SiLU": [(layers.SiLU, (3, 4))],
     "Sigmoid": [(layers.Sigmoid, (3, 4))],
     "Tanh": [(layers.Tanh, (3, 4))],
     "Softplus": [(layers.Softplus, (3, 4))],

@@ -10,7 +10,7 @@ from mtorch.errors import ShapeError
 
 ELEMENTWISE = [
     layers.ReLU, lambda: layers.LeakyReLU(0.1), layers.ELU, lambda: layers.ELU(0.5), layers.GELU,
-    lambda: layers.GELU("tanh"), layers.Sigmoid, layers.Tanh, layers.Softplus,
+    lambda: layers.GELU("tanh"), layers.SiLU, layers.Sigmoid, layers.Tanh, layers.Softplus,
     lambda: layers.Softplus(beta=2.0, threshold=5.0), layers.Identity,
     layers.Softmax, lambda: layers.Softmax(dim=0), layers.LogSoftmax, lambda: layers.LogSoftmax(dim=0),
 ]
@@ -69,6 +69,7 @@ X = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     (layers.Tanh(), [math.tanh(v) for v in X]),
     (layers.Softplus(), [math.log1p(math.exp(v)) for v in X]),
     (layers.GELU(), [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in X]),
+    (layers.SiLU(), [v / (1 + math.exp(-v)) for v in X]),
     (layers.GELU("tanh"), [0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3))) for v in X]),
     (layers.Softmax(), np.exp(X) / np.exp(X).sum()),
     (layers.LogSoftmax(), X - math.log(np.exp(X).sum())),
@@ -149,8 +150,22 @@ def test_layers_do_not_modify_their_input(rng):
         np.testing.assert_array_equal(x, before)
 
 
+def test_exact_gelu_and_its_derivative_on_a_dense_grid():
+    x = np.linspace(-12, 12, 24001)
+    layer = layers.GELU()
+    y, dx = layer(x), layer.backward(np.ones_like(x))
+    cdf = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
+    np.testing.assert_allclose(y, x * cdf, rtol=1e-13, atol=0)
+    # dy/dx crosses 0 near x = -0.75, where only an absolute error means anything
+    np.testing.assert_allclose(dx, cdf + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi), rtol=1e-13, atol=1e-15)
+    layer32 = layers.GELU()
+    y32 = layer32(x.astype(np.float32))
+    assert y32.dtype == np.float32
+    np.testing.assert_allclose(y32, x * cdf, rtol=1e-5, atol=1e-7)
+
+
 def test_gelu_rejects_unknown_approximation():
-    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+    with pytest.raises(ValueError, match="GELU: approximate must be one of 'none', 'tanh', got 'fast'"):
         layers.GELU("fast")
 
 
@@ -160,6 +175,7 @@ TORCH_PAIRS = [
     (lambda: layers.ELU(0.7), "ELU", {"alpha": 0.7}),
     (lambda: layers.GELU(), "GELU", {}),
     (lambda: layers.GELU("tanh"), "GELU", {"approximate": "tanh"}),
+    (lambda: layers.SiLU(), "SiLU", {}),
     (lambda: layers.Sigmoid(), "Sigmoid", {}),
     (lambda: layers.Tanh(), "Tanh", {}),
     (lambda: layers.Softplus(2.0, 3.0), "Softplus", {"beta": 2.0, "threshold": 3.0}),

@@ -1,5 +1,5 @@
 """All built-in layers, one file per family (as in ``torch/nn/modules``)."""
-from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import Concat, ModuleDict, ModuleList, Residual, Sequential
 from .conv import Conv2d
 from .dropout import Dropout, Dropout2d

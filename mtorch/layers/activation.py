@@ -8,10 +8,9 @@ import math
 
 import numpy as np
 
-from ..functional import log_softmax, sigmoid
+from ..functional import erfc, log_softmax, sigmoid
 from ..layer import Layer
-
-_erf = np.frompyfunc(math.erf, 1, 1)
+from ..validation import check_choice
 
 
 class _Elementwise(Layer):
@@ -75,26 +74,27 @@ class ELU(_Elementwise):
 
 
 class GELU(_Elementwise):
-    """Gaussian error linear unit, ``y = x * Phi(x)`` with Phi the normal CDF.
+    """Gaussian error linear unit, ``y = x * Phi(x)`` with Phi the standard normal CDF.
 
     Both forms are ``y = x * gate(x)``, so ``dy/dx = gate(x) + x * gate'(x)``:
 
-    ``approximate='none'``: ``gate = Phi(x) = (1 + erf(x / sqrt 2)) / 2``,
-    ``gate' = phi(x) = exp(-x^2/2) / sqrt(2 pi)``. numpy has no erf, so
-    ``math.erf`` is called per element: exact, but about 100 times slower
-    than the tanh form.
+    ``approximate='none'``: ``gate = Phi(x) = erfc(-x / sqrt 2) / 2``,
+    ``gate' = phi(x) = exp(-x^2/2) / sqrt(2 pi)`` (``mtorch.functional.erfc``:
+    vectorised, accurate to about 1e-14 in float64).
 
     ``approximate='tanh'``: ``gate = (1 + tanh(u)) / 2`` with
     ``u = sqrt(2/pi) (x + 0.044715 x^3)``, ``gate' = (1 - tanh(u)^2) / 2 * du/dx``.
 
     Cached: x and the gate.
+
+    Example:
+        >>> GELU()(np.array([-1.0, 0.0, 1.0]))
+        array([-0.15865525,  0.        ,  0.84134475])
     """
 
     def __init__(self, approximate="none"):
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
+        self.approximate = check_choice(self, "approximate", approximate, ("none", "tanh"))
         self._gate = None
 
     def _f(self, x):
@@ -102,7 +102,7 @@ class GELU(_Elementwise):
             u = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
             self._gate = 0.5 * (1 + np.tanh(u))
         else:
-            self._gate = (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype)
+            self._gate = 0.5 * erfc(x * -math.sqrt(0.5))
         return x * self._gate
 
     def _df(self, x):
@@ -110,10 +110,37 @@ class GELU(_Elementwise):
             t = 2 * self._gate - 1                                  # tanh(u)
             du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
             return self._gate + 0.5 * x * (1 - t * t) * du
-        return self._gate + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        with np.errstate(over="ignore"):                            # x^2 = inf: phi = 0
+            phi = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return self._gate + x * phi
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
+
+
+class SiLU(_Elementwise):
+    """Sigmoid linear unit (swish), ``y = x * sigmoid(x)``.
+
+    ``dy/dx = s + x s (1 - s) = s (1 + x (1 - s))`` with ``s = sigmoid(x)``.
+
+    Cached: x and s.
+
+    Example:
+        >>> SiLU()(np.array([-1.0, 0.0, 1.0]))
+        array([-0.26894142,  0.        ,  0.73105858])
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._s = None
+
+    def _f(self, x):
+        self._s = sigmoid(x)
+        return x * self._s
+
+    def _df(self, x):
+        s = self._s
+        return s * (1 + x * (1 - s))
 
 
 class Sigmoid(Layer):
