@@ -1,6 +1,6 @@
 """Numerically stable functions shared by layers and losses: plain numpy, no state, no backward.
 
-``sigmoid`` and ``log_softmax`` are written so that no ``exp`` ever sees a
+``sigmoid``, ``softmax`` and ``log_softmax`` are written so that no ``exp`` ever sees a
 large positive argument, which is what makes logits of +-1000 safe.
 ``erf`` and ``erfc`` (numpy has neither) are vectorised approximations
 accurate to a few units in the last place of float64.
@@ -30,6 +30,12 @@ def sigmoid(x):
     """``1 / (1 + exp(-x))``, as ``exp(min(x, 0)) / (1 + exp(-|x|))``: ``1 / (1 + exp(-x))`` for
     x >= 0 and ``exp(x) / (1 + exp(x))`` for x < 0, so no exp overflows (and no branch per element)."""
     return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+
+
+def softmax(x, axis=-1):
+    """``exp(x_i) / sum_j exp(x_j)`` along ``axis``, computed from ``x - max(x)``, whose exponents are <= 0."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax(x, axis=-1):

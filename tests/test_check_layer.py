@@ -255,11 +255,28 @@ BUILT_IN = {
     "ELU": [(layers.ELU, (3, 4))],
     "GELU": [(layers.GELU, (3, 4)), (lambda: layers.GELU("tanh"), (3, 4))],
     "SiLU": [(layers.SiLU, (3, 4))],
+    "Mish": [(layers.Mish, (3, 4))],
+    "SELU": [(layers.SELU, (3, 4))],
+    "CELU": [(lambda: layers.CELU(0.5), (3, 4))],
+    "PReLU": [(layers.PReLU, (3, 4)), (lambda: layers.PReLU(3, init=0.1), (2, 3, 2))],
+    "ReLU6": [(layers.ReLU6, (3, 4))],
+    "Hardtanh": [(lambda: layers.Hardtanh(-0.5, 0.5), (3, 4))],
+    "Threshold": [(lambda: layers.Threshold(0.1, -2.0), (3, 4))],
+    "Hardsigmoid": [(layers.Hardsigmoid, (3, 4))],
+    "Hardswish": [(layers.Hardswish, (3, 4))],
+    "LogSigmoid": [(layers.LogSigmoid, (3, 4))],
+    "Softsign": [(layers.Softsign, (3, 4))],
+    "Tanhshrink": [(layers.Tanhshrink, (3, 4))],
+    "Softshrink": [(layers.Softshrink, (3, 4))],
+    "Hardshrink": [(layers.Hardshrink, (3, 4))],
+    "Softmin": [(lambda: layers.Softmin(dim=1), (3, 4))],
+    "Softmax2d": [(layers.Softmax2d, (2, 3, 2, 2))],
+    "GLU": [(layers.GLU, (3, 4)), (lambda: layers.GLU(dim=1), (2, 4, 3))],
     "Sigmoid": [(layers.Sigmoid, (3, 4))],
     "Tanh": [(layers.Tanh, (3, 4))],
     "Softplus": [(layers.Softplus, (3, 4))],
-    "Softmax": [(layers.Softmax, (3, 4)), (lambda: layers.Softmax(dim=1), (2, 3, 2))],
-    "LogSoftmax": [(layers.LogSoftmax, (3, 4))],
+    "Softmax": [(lambda: layers.Softmax(dim=-1), (3, 4)), (lambda: layers.Softmax(dim=1), (2, 3, 2))],
+    "LogSoftmax": [(lambda: layers.LogSoftmax(dim=-1), (3, 4))],
     "Dropout": [(lambda: layers.Dropout(0.3), (4, 5))],
     "Dropout2d": [(lambda: layers.Dropout2d(0.5), (4, 3, 2, 2))],
     "Flatten": [(layers.Flatten, (2, 3, 2, 2))],
@@ -303,7 +320,7 @@ def test_every_built_in_layer_passes(make, shape):
 
 def test_a_network_of_built_in_layers_passes():
     net = Sequential([layers.Linear(6, 5), layers.ReLU(), layers.Dropout(0.2), layers.Linear(5, 3),
-                      layers.LogSoftmax()])
+                      layers.LogSoftmax(dim=1)])
     assert_layer_ok(mtorch.Module(net))
 
 

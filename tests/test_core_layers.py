@@ -12,7 +12,8 @@ ELEMENTWISE = [
     layers.ReLU, lambda: layers.LeakyReLU(0.1), layers.ELU, lambda: layers.ELU(0.5), layers.GELU,
     lambda: layers.GELU("tanh"), layers.SiLU, layers.Sigmoid, layers.Tanh, layers.Softplus,
     lambda: layers.Softplus(beta=2.0, threshold=5.0), layers.Identity,
-    layers.Softmax, lambda: layers.Softmax(dim=0), layers.LogSoftmax, lambda: layers.LogSoftmax(dim=0),
+    lambda: layers.Softmax(dim=-1), lambda: layers.Softmax(dim=0), lambda: layers.LogSoftmax(dim=-1),
+    lambda: layers.LogSoftmax(dim=0),
 ]
 
 
@@ -71,8 +72,8 @@ X = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
     (layers.GELU(), [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in X]),
     (layers.SiLU(), [v / (1 + math.exp(-v)) for v in X]),
     (layers.GELU("tanh"), [0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3))) for v in X]),
-    (layers.Softmax(), np.exp(X) / np.exp(X).sum()),
-    (layers.LogSoftmax(), X - math.log(np.exp(X).sum())),
+    (layers.Softmax(dim=-1), np.exp(X) / np.exp(X).sum()),
+    (layers.LogSoftmax(dim=-1), X - math.log(np.exp(X).sum())),
 ])
 def test_activation_values_by_hand(layer, expected):
     np.testing.assert_allclose(layer(X), expected, rtol=1e-12, atol=1e-15)
@@ -85,7 +86,7 @@ def test_activation_derivatives_by_hand():
     sigmoid = layers.Sigmoid()
     y = sigmoid(X)
     np.testing.assert_allclose(sigmoid.backward(np.ones(5)), y * (1 - y))
-    softmax = layers.Softmax()
+    softmax = layers.Softmax(dim=-1)
     y = softmax(np.array([1.0, 2.0]))
     # d softmax_0 / d x = [y0 (1 - y0), -y0 y1]
     np.testing.assert_allclose(softmax.backward(np.array([1.0, 0.0])), [y[0] * (1 - y[0]), -y[0] * y[1]])

@@ -1,5 +1,7 @@
 """All built-in layers, one file per family (as in ``torch/nn/modules``)."""
-from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .activation import (CELU, ELU, GELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+                         LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU, Sigmoid, SiLU, Softmax, Softmax2d, Softmin,
+                         Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .container import Concat, ModuleDict, ModuleList, Residual, Sequential
 from .conv import Conv2d
 from .dropout import Dropout, Dropout2d
