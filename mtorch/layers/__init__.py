@@ -7,6 +7,8 @@ from .conv import Conv2d
 from .dropout import Dropout, Dropout2d
 from .linear import Identity, Linear
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .groupnorm import GroupNorm
+from .instancenorm import InstanceNorm1d, InstanceNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN
 from .reshape import Flatten, Reshape
