@@ -223,6 +223,7 @@ def test_hardsigmoid_and_reprs_match_torch(rng):
 
 
 def test_docstring_examples_run_as_written():
-    for module in (layers.activation, layers.batchnorm, layers.instancenorm, layers.groupnorm):
+    for module in (layers.activation, layers.batchnorm, layers.instancenorm, layers.groupnorm, layers.dropout,
+                   layers.reshape, layers.linear):
         results = doctest.testmod(module, extraglobs={"np": np, **vars(module)})
         assert results.failed == 0 and results.attempted > 0, module.__name__

@@ -281,6 +281,7 @@ BUILT_IN = {
     "Dropout2d": [(lambda: layers.Dropout2d(0.5), (4, 3, 2, 2))],
     "Flatten": [(layers.Flatten, (2, 3, 2, 2))],
     "Reshape": [(lambda: layers.Reshape((3, 4)), (2, 12))],
+    "Unflatten": [(lambda: layers.Unflatten(1, (3, 4)), (2, 12))],
     "Conv2d": [(lambda: layers.Conv2d(2, 3, 3, stride=2, padding=1), (2, 2, 5, 5)),
                (lambda: layers.Conv2d(1, 2, (2, 3), dilation=2, bias=False), (2, 1, 6, 7))],
     "MaxPool2d": [(lambda: layers.MaxPool2d(2), (2, 2, 4, 4)),

@@ -11,4 +11,4 @@ from .groupnorm import GroupNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN
-from .reshape import Flatten, Reshape
+from .reshape import Flatten, Reshape, Unflatten
