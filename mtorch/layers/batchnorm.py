@@ -40,7 +40,6 @@ class _Normalization(Layer):
 
     def __init__(self, channels, eps, affine, bias):
         super().__init__()
-        self._channels = channels
         self.eps = check_real(self, "eps", eps, minimum=0)
         self.affine = check_bool(self, "affine", affine)
         has_bias = check_bool(self, "bias", bias)
@@ -51,7 +50,9 @@ class _Normalization(Layer):
         if self.weight is None:
             return x_hat
         y = x_hat * _per_channel(self.weight.data, x_hat.ndim)
-        return y if self.bias is None else y + _per_channel(self.bias.data, x_hat.ndim)
+        if self.bias is not None:
+            y += _per_channel(self.bias.data, x_hat.ndim)
+        return y
 
     def _scale_shift_backward(self, g, x_hat):
         """Add dL/dgamma and dL/dbeta; return dL/dx_hat."""
@@ -106,8 +107,9 @@ class _BatchNorm(_Normalization):
     batch_independent = False
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True):
-        super().__init__(check_int(self, "num_features", num_features, minimum=1), eps, affine, bias)
-        self.num_features = self._channels
+        num_features = check_int(self, "num_features", num_features, minimum=1)
+        super().__init__(num_features, eps, affine, bias)
+        self.num_features = num_features
         self.momentum = None if momentum is None else check_real(self, "momentum", momentum, 0, 1)
         self.track_running_stats = check_bool(self, "track_running_stats", track_running_stats)
         tracked = self.track_running_stats
