@@ -3,15 +3,20 @@
     python examples/MNIST_recognition.py                      # MLP on MNIST: about 98.5% in 10 epochs
     python examples/MNIST_recognition.py --dataset fashion    # the same network on Fashion-MNIST
     python examples/MNIST_recognition.py --model cnn          # LeNet-style CNN: over 99% in 5 epochs
+    python examples/MNIST_recognition.py --model resnet --dataset fashion   # residual CNN on clothes
     python examples/MNIST_recognition.py --optimizer sgd --epochs 15
     python examples/MNIST_recognition.py --resume runs/mnist_mlp.npz --epochs 15
+    python examples/MNIST_recognition.py --quiet > log.txt    # prints only the last line
 
 The data is read from ``--data-dir``, else ``$MTORCH_DATA_DIR``, else the
 repository's ``datasets/`` folder, and downloaded there if missing. Images stay
 uint8 in memory; each batch is scaled to float32 and normalised as it is drawn.
 
-Writes to ``--out`` (default ``runs/``), for ``<name> = <dataset>_<model>``:
-``<name>.npz`` (checkpoint after every epoch: weights, optimizer, schedule, history;
+Prints one line per epoch (on a terminal, a progress bar runs during the
+epoch; redirected to a file, only the lines are written). Writes to ``--out``
+(default ``runs/``, checked writable before anything starts), for
+``<name> = <dataset>_<model>``: ``<name>.npz`` (checkpoint after every epoch:
+weights, optimizer, schedule, random state, history;
 ``mtorch.load(path)["model"]`` is the state dict), and unless ``--no-plots``
 ``<name>_curves.png``, ``<name>_misclassified.png`` and ``<name>_confusion.png``.
 With ``--inspect`` also ``<name>_activations.png`` (a histogram of every layer's
@@ -22,6 +27,7 @@ The last line printed is ``test accuracy: <fraction>``.
 import argparse
 import math
 import os
+import sys
 import time
 
 # One BLAS thread unless you say otherwise (set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS yourself):
@@ -31,17 +37,19 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # after the thread settings: numpy's BLAS reads them when it loads
-from tqdm import tqdm
 
 import mtorch
 from mtorch import Module, Sequential, layers
 from mtorch.data import DataLoader
-from mtorch.datasets import MNIST, FashionMNIST
+from mtorch.datasets import MNIST, ChecksumError, DatasetNotFoundError, FashionMNIST
+from mtorch.errors import CheckpointError, StateDictError
 from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import SGD, Adam
 from mtorch.optim.lr_scheduler import CosineAnnealingLR
 from mtorch.plot import (ActivationRecorder, GradientFlowRecorder, plot_activation_histograms,
-                         plot_confusion_matrix, plot_gradient_flow, plot_image_grid, plot_training_curves)
+                         plot_confusion_matrix, plot_gradient_flow, plot_image_grid)
+from mtorch.utils import (History, evaluate, load_checkpoint, nonnegative_int, positive_float, positive_int,
+                          progress, save_checkpoint, writable_dir)
 
 
 class DigitModule(Module):
@@ -72,29 +80,66 @@ class DigitCNN(Module):
         ]))
 
 
+def conv_bn(in_channels, out_channels, stride=1):
+    """3x3 convolution (no bias: batch norm follows) and batch norm."""
+    return [layers.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+            layers.BatchNorm2d(out_channels)]
+
+
+def residual_block(in_channels, out_channels, stride=1):
+    """``relu(body(x) + shortcut(x))``: body = conv-bn-relu-conv-bn; the shortcut is the identity, or a
+    strided 1x1 convolution with batch norm where the block halves the image and widens the channels."""
+    body = Sequential(conv_bn(in_channels, out_channels, stride) + [layers.ReLU()] + conv_bn(out_channels, out_channels))
+    shortcut = None
+    if stride != 1 or in_channels != out_channels:
+        shortcut = Sequential([layers.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                               layers.BatchNorm2d(out_channels)])
+    return [layers.Residual(body, shortcut), layers.ReLU()]
+
+
+class DigitResNet(Module):
+    """A small residual network: a 3x3 stem, three residual blocks (16 channels at 28x28, 32 at 14x14,
+    64 at 7x7), global average pooling and a linear classifier."""
+
+    def __init__(self, widths=(16, 32, 64)):
+        stem = [layers.Reshape((1, 28, 28))] + conv_bn(1, widths[0]) + [layers.ReLU()]
+        blocks = residual_block(widths[0], widths[0])
+        for previous, width in zip(widths, widths[1:]):
+            blocks += residual_block(previous, width, stride=2)
+        head = [layers.AdaptiveAvgPool2d(1), layers.Flatten(), layers.Linear(widths[-1], 10)]
+        super().__init__(Sequential(stem + blocks + head))
+
+
 # Every model takes flattened images (N, 784) and returns logits (N, 10).
-MODELS = {"mlp": DigitModule, "cnn": DigitCNN}
-DEFAULT_EPOCHS = {"mlp": 10, "cnn": 5}
+MODELS = {"mlp": DigitModule, "cnn": DigitCNN, "resnet": DigitResNet}
+DEFAULT_EPOCHS = {"mlp": 10, "cnn": 5, "resnet": 8}
 DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     mtorch.manual_seed(args.seed)
     dataset = DATASETS[args.dataset]
     transform = dataset.standard_transform(flatten=True)     # uint8 (N, 28, 28) -> float32 (N, 784)
-    train_set = dataset(args.data_dir, train=True, transform=transform)
-    test_set = dataset(args.data_dir, train=False, transform=transform)
-    train(args, MODELS[args.model](), train_set, test_set, name=f"{args.dataset}_{args.model}")
+    train_set, test_set = load_datasets(dataset, args.data_dir, transform)
+    return train(args, MODELS[args.model](), train_set, test_set, name=f"{args.dataset}_{args.model}")
+
+
+def load_datasets(dataset, root, transform):
+    """``(training set, test set)``; missing or damaged files end the script with the dataset's advice."""
+    try:
+        return dataset(root, train=True, transform=transform), dataset(root, train=False, transform=transform)
+    except (DatasetNotFoundError, ChecksumError) as error:
+        sys.exit(f"error: {error}")
 
 
 def train(args, module, train_set, test_set, name):
     """Train ``module`` on ``train_set`` for ``args.epochs``, evaluating on ``test_set`` after each
     epoch; save checkpoints and figures as ``<args.out>/<name>*``. Returns the test accuracy.
     (``examples/cifar10.py`` trains with it too.)"""
+    log = (lambda *a: None) if args.quiet else print
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
-    module.input_grad = False      # the input is images: backward skips dL/d(images), nobody reads it
     loss_func = CrossEntropyLoss(backward_func=module.backward)
     if args.optimizer == "adam":
         optimizer = Adam(module, lr=args.lr)
@@ -103,12 +148,12 @@ def train(args, module, train_set, test_set, name):
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs * len(train_loader))   # stepped per batch
 
     checkpoint_path = os.path.join(args.out, f"{name}.npz")
-    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
-    first_epoch = 0
+    history, first_epoch = History(), 0
     if args.resume:
-        first_epoch, history = resume(args, module, optimizer, scheduler, len(train_loader))
-    print(f"{name}: {len(train_set)} training and {len(test_set)} test images; "
-          f"{sum(p.size for p in module.parameters()):,} parameters; {args.optimizer}, lr {args.lr:g}")
+        first_epoch = resume(args, module, optimizer, scheduler, history, len(train_loader))
+        log(f"resumed from {args.resume} after epoch {first_epoch}")
+    log(f"{name}: {len(train_set)} training and {len(test_set)} test images; "
+        f"{sum(p.size for p in module.parameters()):,} parameters; {args.optimizer}, lr {args.lr:g}")
 
     flow = GradientFlowRecorder(module, every=10) if args.inspect else None   # backward hooks on every layer
     predictions = None
@@ -116,96 +161,72 @@ def train(args, module, train_set, test_set, name):
         start = time.perf_counter()
         module.train()
         loss_sum = correct = seen = 0
-        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", leave=False)
+        bar = progress(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", quiet=args.quiet)
         for imgs, targets in bar:
             logits = module(imgs)
             loss = loss_func(logits, targets)
-            loss.backward()                    # module.backward(dL/dlogits): every layer stores p.grad
-            optimizer.step()                   # updates every Parameter from its grad
+            loss.backward()                    # module.backward(dL/dlogits): every layer adds to p.grad
+            optimizer.step()                   # updates every Parameter from its grad, then clears it
             scheduler.step()
             loss_sum += loss.value * len(targets)
             correct += int((logits.argmax(axis=1) == targets).sum())
             seen += len(targets)
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
-        test_loss, predictions = evaluate(module, loss_func, test_set)
-        for key, value in (("train_loss", loss_sum / seen), ("train_acc", correct / seen),
-                           ("test_loss", test_loss), ("test_acc", np.mean(predictions == test_set.labels))):
-            history[key].append(float(value))
-        print(f"epoch {epoch + 1:2d}/{args.epochs}: train loss {history['train_loss'][-1]:.4f}, "
-              f"train acc {history['train_acc'][-1]:.4f}, test loss {test_loss:.4f}, "
-              f"test acc {history['test_acc'][-1]:.4f}, {time.perf_counter() - start:.1f} s")
-        save_checkpoint(checkpoint_path, args, epoch + 1, module, optimizer, scheduler, history)
+        test_loss, logits = evaluate(module, test_set, loss_func, batch_size=250)
+        predictions = logits.argmax(axis=1)
+        history.add(train_loss=loss_sum / seen, train_acc=correct / seen, test_loss=test_loss,
+                    test_acc=np.mean(predictions == test_set.labels))
+        log(f"epoch {epoch + 1:2d}/{args.epochs}: train loss {history.last('train_loss'):.4f}, "
+            f"train acc {history.last('train_acc'):.4f}, test loss {test_loss:.4f}, "
+            f"test acc {history.last('test_acc'):.4f}, {time.perf_counter() - start:.1f} s")
+        save_checkpoint(checkpoint_path, module, optimizer, scheduler, epoch=epoch + 1,
+                        history=history.state_dict(),
+                        config={"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer})
 
     if predictions is None:
-        _, predictions = evaluate(module, loss_func, test_set)
-    print(f"weights saved to {checkpoint_path}")
+        predictions = evaluate(module, test_set, batch_size=250)[1].argmax(axis=1)
+    log(f"weights saved to {checkpoint_path}")
     if not args.no_plots:
-        save_figures(os.path.join(args.out, name), history, test_set, predictions)
+        save_figures(os.path.join(args.out, name), history, test_set, predictions, log)
     if args.inspect:
-        save_inspection(os.path.join(args.out, name), module, flow, test_set)
+        save_inspection(os.path.join(args.out, name), module, flow, test_set, log)
     accuracy = float(np.mean(predictions == test_set.labels))
     print(f"test accuracy: {accuracy:.4f}")
     return accuracy
 
 
-def evaluate(module, loss_func, dataset, batch_size=250):
-    """Mean loss and the predicted class of every sample, in eval mode (no dropout).
-
-    Batches of 250 keep the layer caches small (a CNN on 1000 images at once holds
-    several hundred MB of activations)."""
-    module.eval()
-    loss_sum, predictions = 0.0, []
-    for imgs, targets in DataLoader(dataset, batch_size=batch_size):
-        logits = module(imgs)
-        loss_sum += loss_func(logits, targets).value * len(targets)
-        predictions.append(logits.argmax(axis=1))
-    module.train()
-    return loss_sum / len(dataset), np.concatenate(predictions)
-
-
 # ------------------------------------------------------------------ checkpoints
-def save_checkpoint(path, args, epochs_done, module, optimizer, scheduler, history):
-    os.makedirs(args.out, exist_ok=True)
-    mtorch.save({"model": module.state_dict(), "optimizer": optimizer.state_dict(),
-                 "scheduler": scheduler.state_dict(), "rng": mtorch.random.get_rng_state(),
-                 "epoch": epochs_done, "history": history,
-                 "config": {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer}},
-                path)
-
-
-def resume(args, module, optimizer, scheduler, batches_per_epoch):
-    """Load a checkpoint into the model, optimizer and schedule; returns ``(epochs done, history)``.
+def resume(args, module, optimizer, scheduler, history, batches_per_epoch):
+    """Load a checkpoint into the model, optimizer, schedule and history; returns the epochs done.
 
     Training then goes on up to ``--epochs``. If that differs from the saved
     run's, the cosine schedule is re-planned as if the run had been started with
     the new ``--epochs``: ``lr = lr0 * (1 + cos(pi * step / total_steps)) / 2``.
     """
-    checkpoint = mtorch.load(args.resume)
-    for key in ("model", "dataset", "optimizer"):
-        if checkpoint["config"][key] != getattr(args, key):
-            raise SystemExit(f"--resume {args.resume}: the checkpoint was trained with --{key} "
-                             f"{checkpoint['config'][key]}, not {getattr(args, key)}")
-    module.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
+    try:
+        checkpoint = mtorch.load(args.resume)
+        config = checkpoint.get("config", {}) if isinstance(checkpoint, dict) else {}
+        for key in ("model", "dataset", "optimizer"):
+            if config.get(key) != getattr(args, key):
+                sys.exit(f"error: --resume {args.resume}: the checkpoint was trained with --{key} "
+                         f"{config.get(key)}, not {getattr(args, key)}")
+        extra = load_checkpoint(checkpoint, module, optimizer, scheduler)
+        history.load_state_dict(extra["history"])
+    except (OSError, CheckpointError, StateDictError, KeyError) as error:
+        sys.exit(f"error: --resume {args.resume}: {error}")
     total_steps = args.epochs * batches_per_epoch
     if scheduler.T_max != total_steps and scheduler.last_epoch < total_steps:
         scheduler.T_max = total_steps
         for group, lr0 in zip(optimizer.param_groups, scheduler.base_lrs):
             group["lr"] = lr0 * (1 + math.cos(math.pi * scheduler.last_epoch / total_steps)) / 2
-    mtorch.random.set_rng_state(checkpoint["rng"])
-    print(f"resumed from {args.resume} after epoch {checkpoint['epoch']}")
-    return checkpoint["epoch"], checkpoint["history"]
+    return extra["epoch"]
 
 
 # ---------------------------------------------------------------------- figures
-def save_figures(prefix, history, test_set, predictions):
+def save_figures(prefix, history, test_set, predictions, log=print):
     """Loss/accuracy curves, a grid of misclassified test images, and the confusion matrix."""
-    epochs = len(history["train_loss"])
-    if epochs:
-        plot_training_curves({"loss": {"train": history["train_loss"], "test": history["test_loss"]},
-                              "accuracy": {"train": history["train_acc"], "test": history["test_acc"]}},
-                             f"{prefix}_curves.png")
+    if len(history):
+        history.plot(f"{prefix}_curves.png")
     wrong = np.flatnonzero(predictions != test_set.labels)[:40]
     if wrong.size:
         fig = plot_image_grid(test_set.images[wrong], labels=test_set.labels[wrong],
@@ -214,10 +235,10 @@ def save_figures(prefix, history, test_set, predictions):
                      "test images: predicted (true)")
         fig.savefig(f"{prefix}_misclassified.png", dpi=110)
     plot_confusion_matrix(test_set.labels, predictions, test_set.class_names, f"{prefix}_confusion.png")
-    print(f"figures saved to {prefix}_{{curves,misclassified,confusion}}.png")
+    log(f"figures saved to {prefix}_{{curves,misclassified,confusion}}.png")
 
 
-def save_inspection(prefix, module, flow, test_set):
+def save_inspection(prefix, module, flow, test_set, log=print):
     """Histograms of every layer's output on 512 test images (eval mode), and the gradient
     norms per layer that ``flow`` recorded at every 10th batch of training."""
     flow.remove()
@@ -231,7 +252,7 @@ def save_inspection(prefix, module, flow, test_set):
     if flow.steps:
         saved.append(f"{prefix}_gradient_flow.png")
         plot_gradient_flow(flow, saved[1])
-    print(f"inspection figures saved to {', '.join(saved)}")
+    log(f"inspection figures saved to {', '.join(saved)}")
 
 
 def short_names(dataset):
@@ -241,32 +262,34 @@ def short_names(dataset):
 
 # ------------------------------------------------------------------- arguments
 def parse_args(argv=None, description=__doc__, models=MODELS, datasets=DATASETS, default_epochs=DEFAULT_EPOCHS):
-    """The command line of the image examples (``cifar10.py`` passes its own models and dataset)."""
+    """The command line of the image examples (``cifar10.py`` passes its own models and dataset).
+    Every value is checked here, before any data is read: a bad one ends the script with a usage error."""
     p = argparse.ArgumentParser(description=description.split("\n")[0])
     p.add_argument("--model", choices=list(models), default="mlp")
     p.add_argument("--dataset", choices=list(datasets), default=next(iter(datasets)))
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--epochs", type=positive_int, default=None,
                    help=f"default: {', '.join(f'{k} {v}' for k, v in default_epochs.items())}")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="adam",
                    help="adam, or sgd with Nesterov momentum 0.9")
-    p.add_argument("--lr", type=float, default=None,
+    p.add_argument("--lr", type=positive_float, default=None,
                    help="starting learning rate, annealed to 0 along a cosine "
                         f"(default: {', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items())})")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--data-dir", default=None, help="data folder (default: $MTORCH_DATA_DIR, else datasets/)")
-    p.add_argument("--out", default="runs", help="folder for the checkpoint and the figures")
+    p.add_argument("--out", type=writable_dir, default="runs", help="folder for the checkpoint and the figures")
     p.add_argument("--no-plots", action="store_true", help="do not save the figures")
     p.add_argument("--inspect", action="store_true",
                    help="also save activation histograms and per-layer gradient norms (gradient flow)")
     p.add_argument("--resume", metavar="PATH", help="continue training from a checkpoint saved by this script")
+    p.add_argument("--quiet", action="store_true", help="print only the last line (the test accuracy)")
     args = p.parse_args(argv)
     if args.epochs is None:
         args.epochs = default_epochs[args.model]
-    if args.epochs < 1 or args.batch_size < 1:
-        p.error("--epochs and --batch-size must be at least 1")
     if args.lr is None:
         args.lr = DEFAULT_LR[args.optimizer]
+    if args.resume and not os.path.isfile(args.resume):
+        p.error(f"argument --resume: no file {args.resume!r}")
     return args
 
 

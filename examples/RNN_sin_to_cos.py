@@ -16,15 +16,18 @@ first ``--warmup`` steps of every sequence are left out of the loss and of
 the test error: at the first step the network has seen only ``sin(phi)``,
 which gives ``cos(phi)`` only up to its sign, so no model can be right there.
 
-Saves ``<out>/RNN_sin_to_cos_<cell>.png`` (a few test sequences and the loss
-curves) unless ``--no-plots``. The last line printed is ``test mse: <number>``.
+Shows a progress bar over the epochs on a terminal, a line per epoch when the
+output goes to a file, nothing with ``--quiet``. Writes to ``--out`` (default
+``runs/``, checked writable before training starts) ``RNN_sin_to_cos_<cell>.npz``
+(the trained weights) and, unless ``--no-plots``, ``RNN_sin_to_cos_<cell>.png``
+(three test sequences and the loss curves). The last line printed is
+``test mse: <number>``.
 """
 import argparse
 import os
 import time
 
 import numpy as np
-from tqdm import tqdm
 
 import mtorch
 from mtorch import Module, Sequential, layers
@@ -33,6 +36,8 @@ from mtorch.datasets import SineWaves
 from mtorch.loss import MSELoss
 from mtorch.optim import Adam, clip_grad_norm
 from mtorch.optim.lr_scheduler import CosineAnnealingLR
+from mtorch.utils import (nonnegative_float, nonnegative_int, positive_float, positive_int, progress, shows_bars,
+                          writable_dir)
 
 CELLS = {"rnn": layers.RNN, "lstm": layers.LSTM, "gru": layers.GRU}
 LEARNING_RATES = {"rnn": 5e-3, "lstm": 1e-2, "gru": 1e-2}   # the plain RNN is steadier at a smaller rate
@@ -49,23 +54,24 @@ class SinToCos(Module):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--cell", choices=sorted(CELLS), default="lstm")
-    p.add_argument("--hidden", type=int, default=32, help="hidden state size")
-    p.add_argument("--seq-len", type=int, default=50, help="time steps per sequence")
-    p.add_argument("--dt", type=float, default=0.1, help="time between steps")
-    p.add_argument("--max-freq", type=float, default=1.0,
+    p.add_argument("--hidden", type=positive_int, default=32, help="hidden state size")
+    p.add_argument("--seq-len", type=positive_int, default=50, help="time steps per sequence")
+    p.add_argument("--dt", type=positive_float, default=0.1, help="time between steps")
+    p.add_argument("--max-freq", type=positive_float, default=1.0,
                    help="angular frequencies are drawn from U(1, max-freq) (default 1: fixed)")
-    p.add_argument("--warmup", type=int, default=5, help="first steps left out of loss and test error")
-    p.add_argument("--train-size", type=int, default=1024, help="training sequences")
-    p.add_argument("--test-size", type=int, default=256, help="held-out test sequences")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--lr", type=float, default=None,
+    p.add_argument("--warmup", type=nonnegative_int, default=5, help="first steps left out of loss and test error")
+    p.add_argument("--train-size", type=positive_int, default=1024, help="training sequences")
+    p.add_argument("--test-size", type=positive_int, default=256, help="held-out test sequences")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--epochs", type=positive_int, default=30)
+    p.add_argument("--lr", type=positive_float, default=None,
                    help="Adam's learning rate, annealed to 0 along a cosine "
                         "(default: 5e-3 for rnn, 1e-2 for lstm and gru)")
-    p.add_argument("--clip", type=float, default=1.0, help="clip the gradient norm to this (0: off)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs", help="folder for the figure")
+    p.add_argument("--clip", type=nonnegative_float, default=1.0, help="clip the gradient norm to this (0: off)")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--out", type=writable_dir, default="runs", help="folder for the weights and the figure")
     p.add_argument("--no-plots", action="store_true", help="do not save the figure")
+    p.add_argument("--quiet", action="store_true", help="print only the last line (the test mse)")
     args = p.parse_args(argv)
     if args.lr is None:
         args.lr = LEARNING_RATES[args.cell]
@@ -85,6 +91,7 @@ def masked_mse(pred, target, warmup):
 
 
 def evaluate(model, data, warmup):
+    """The test MSE after the warm-up steps, and the predictions (all sequences in one batch)."""
     model.eval()
     pred = model(data.inputs)
     model.train()
@@ -97,8 +104,8 @@ def train(model, train_set, test_set, args):
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
     history = []
-    bar = tqdm(range(1, args.epochs + 1), desc=f"{args.cell} epochs", unit="epoch")
-    for _ in bar:
+    bar = progress(range(1, args.epochs + 1), desc=f"{args.cell} epochs", unit="epoch", quiet=args.quiet)
+    for epoch in bar:
         losses = []
         for x, y in loader:
             value, grad = masked_mse(model(x), y, args.warmup)
@@ -110,6 +117,8 @@ def train(model, train_set, test_set, args):
         scheduler.step()
         history.append((float(np.mean(losses)), evaluate(model, test_set, args.warmup)[0]))
         bar.set_postfix(train=f"{history[-1][0]:.2e}", test=f"{history[-1][1]:.2e}")
+        if not args.quiet and not shows_bars():
+            print(f"epoch {epoch:3d}/{args.epochs}: train loss {history[-1][0]:.3e}, test mse {history[-1][1]:.3e}")
     return history
 
 
@@ -148,20 +157,24 @@ def main(argv=None):
     train_set = SineWaves(args.train_size, args.seq_len, args.dt, freq_range, seed=args.seed)
     test_set = SineWaves(args.test_size, args.seq_len, args.dt, freq_range, seed=args.seed + 10_000)
     model = SinToCos(args.cell, args.hidden)
-    print(f"model: {model.sequential[0]!r} + {model.sequential[1]!r}, "
-          f"{sum(p.size for p in model.parameters())} parameters")
-    print(f"train: {train_set!r}; test: {len(test_set)} sequences with other phases")
+    log = (lambda *a: None) if args.quiet else print
+    log(f"model: {model.sequential[0]!r} + {model.sequential[1]!r}, "
+        f"{sum(p.size for p in model.parameters())} parameters")
+    log(f"train: {train_set!r}; test: {len(test_set)} sequences with other phases")
 
     start = time.perf_counter()
     history = train(model, train_set, test_set, args)
     test_mse, pred = evaluate(model, test_set, args.warmup)
-    print(f"trained in {time.perf_counter() - start:.1f} s")
+    log(f"trained in {time.perf_counter() - start:.1f} s")
 
+    os.makedirs(args.out, exist_ok=True)
+    weights = os.path.join(args.out, f"RNN_sin_to_cos_{args.cell}.npz")
+    mtorch.save(model.state_dict(), weights)
+    log(f"weights saved to {weights}")
     if not args.no_plots:
-        os.makedirs(args.out, exist_ok=True)
         path = os.path.join(args.out, f"RNN_sin_to_cos_{args.cell}.png")
         plot(test_set, pred, history, args, path)
-        print(f"figure saved to {path}")
+        log(f"figure saved to {path}")
     print(f"test mse: {test_mse:.6g}")
     return test_mse
 

@@ -9,13 +9,15 @@ The data is the binary version of CIFAR-10 (``cifar-10-batches-bin/``), read fro
 folder, and downloaded there if missing (163 MB, MD5-checked). Images stay uint8
 in memory; each batch is scaled to float32 and normalised as it is drawn.
 
-The same conventions and helpers as ``MNIST_recognition.py``: writes to ``--out``
-(default ``runs/``) ``cifar10_<model>.npz`` (checkpoint after every epoch) and,
-unless ``--no-plots``, ``cifar10_<model>_curves.png``, ``_misclassified.png`` and
-``_confusion.png`` (with ``--inspect`` also ``_activations.png`` and
-``_gradient_flow.png``). The last line printed is ``test accuracy: <fraction>``.
+The same options, output and helpers as ``MNIST_recognition.py``: one line per
+epoch (``--quiet``: only the last line), and in ``--out`` (default ``runs/``,
+checked writable before anything starts) ``cifar10_<model>.npz`` (checkpoint
+after every epoch) and, unless ``--no-plots``, ``cifar10_<model>_curves.png``,
+``_misclassified.png`` and ``_confusion.png`` (with ``--inspect`` also
+``_activations.png`` and ``_gradient_flow.png``). The last line printed is
+``test accuracy: <fraction>``.
 """
-from MNIST_recognition import parse_args, train  # first: it sets the BLAS threads before numpy loads
+from MNIST_recognition import load_datasets, parse_args, train  # first: it sets the BLAS threads
 
 import mtorch
 from mtorch import Module, Sequential, layers
@@ -61,8 +63,7 @@ def main(argv=None):
     args = parse_args(argv, __doc__, MODELS, {"cifar10": CIFAR10}, DEFAULT_EPOCHS)
     mtorch.manual_seed(args.seed)
     transform = CIFAR10.standard_transform()                 # uint8 (N, 3, 32, 32) -> float32, mean 0, std 1
-    train_set = CIFAR10(args.data_dir, train=True, transform=transform)
-    test_set = CIFAR10(args.data_dir, train=False, transform=transform)
+    train_set, test_set = load_datasets(CIFAR10, args.data_dir, transform)
     return train(args, MODELS[args.model](), train_set, test_set, name=f"cifar10_{args.model}")
 
 

@@ -6,7 +6,13 @@ instead of summing it, and its report names the wrong gradient. Then the
 correct layer trains a small classifier.
 
     python examples/custom_layer.py
+    python examples/custom_layer.py --quiet          # only the three summary lines
+
+Prints the two ``check_layer`` reports, then one line per layer and the
+training accuracy. Writes no files.
 """
+import argparse
+
 import numpy as np
 
 import mtorch
@@ -14,6 +20,7 @@ from mtorch import Layer, Parameter, Sequential
 from mtorch.layers import ReLU
 from mtorch.loss import CrossEntropyLoss
 from mtorch.testing import check_layer
+from mtorch.utils import positive_float, positive_int
 
 
 class Affine(Layer):
@@ -72,15 +79,26 @@ def train_two_moons(steps=300, lr=0.5):
     return float(np.mean(net(points).argmax(axis=1) == label))
 
 
-def main():
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--steps", type=positive_int, default=300, help="full-batch training steps on two moons")
+    p.add_argument("--lr", type=positive_float, default=0.5, help="learning rate of the plain gradient steps")
+    p.add_argument("--quiet", action="store_true", help="print only the summary lines, not the reports")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     mtorch.manual_seed(0)
-    good = check_layer(Affine(3, 2))
-    print()
-    bad = check_layer(AffineMeanBias(3, 2))
-    print()
+    good = check_layer(Affine(3, 2), verbose=not args.quiet)
+    if not args.quiet:
+        print()
+    bad = check_layer(AffineMeanBias(3, 2), verbose=not args.quiet)
+    if not args.quiet:
+        print()
     print(f"Affine: {'all checks passed' if good else 'FAILED'}")
     print(f"AffineMeanBias: {'all checks passed' if bad else 'FAILED: ' + ', '.join(c.name for c in bad.failures)}")
-    print(f"two moons with Affine layers: training accuracy {train_two_moons():.3f}")
+    print(f"two moons with Affine layers: training accuracy {train_two_moons(args.steps, args.lr):.3f}")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,16 @@ with the multi-class hinge loss ``MultiMarginLoss`` plus an L2 penalty on ``W``
 features are standardised with the training set's mean and deviation. The
 figure shows the loss curves and the decision regions of the same model
 trained on petal length and petal width only (two features can be drawn).
-The last line printed is ``test accuracy: <fraction>``.
+
+Prints the losses five times during training (nothing but the last line with
+``--quiet``) and writes to ``--out`` (default ``runs/``, checked writable
+before training starts) ``iris_<model>.npz`` (the trained weights) and, unless
+``--no-plots``, ``iris_<model>.png``. The last line printed is
+``test accuracy: <fraction>``.
 """
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
@@ -23,9 +29,10 @@ import numpy as np
 import mtorch
 from mtorch import Module, Sequential, layers
 from mtorch.data import DataLoader, TensorDataset, stratified_split
-from mtorch.datasets import Iris
+from mtorch.datasets import DatasetNotFoundError, Iris
 from mtorch.loss import CrossEntropyLoss, MultiMarginLoss
 from mtorch.optim import SGD
+from mtorch.utils import nonnegative_float, nonnegative_int, positive_float, positive_int, writable_dir
 
 PLOT_FEATURES = (2, 3)          # petal length, petal width: the two most telling features
 
@@ -158,15 +165,17 @@ def parse_args(argv=None):
     parser.add_argument("--model", choices=["mlp", "svm"], default="mlp",
                         help="mlp: 4 -> 16 -> 3 with ReLU and cross-entropy; svm: one Linear layer "
                              "with the multi-class hinge loss and L2 weight decay")
-    parser.add_argument("--epochs", type=int, default=None, help="default: 100")
-    parser.add_argument("--lr", type=float, default=None, help="default: 0.05")
-    parser.add_argument("--weight-decay", type=float, default=None,
+    parser.add_argument("--epochs", type=positive_int, default=None, help="default: 100")
+    parser.add_argument("--lr", type=positive_float, default=None, help="default: 0.05")
+    parser.add_argument("--weight-decay", type=nonnegative_float, default=None,
                         help="L2 penalty on the weights (default: 1e-3 for svm, 0 for mlp)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the split, the weights and the batch order")
+    parser.add_argument("--seed", type=nonnegative_int, default=0,
+                        help="seeds the split, the weights and the batch order")
     parser.add_argument("--data-dir", default=None, help="data root holding iris/iris.csv "
                         "(default: $MTORCH_DATA_DIR, else datasets/)")
-    parser.add_argument("--out", default="runs", help="folder for the figure and the weights")
+    parser.add_argument("--out", type=writable_dir, default="runs", help="folder for the figure and the weights")
     parser.add_argument("--no-plots", action="store_true", help="do not save the figure")
+    parser.add_argument("--quiet", action="store_true", help="print only the last line (the test accuracy)")
     args = parser.parse_args(argv)
     for key, value in DEFAULTS[args.model].items():
         if getattr(args, key) is None:
@@ -176,26 +185,32 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    log = (lambda *a: None) if args.quiet else print
     start = time.perf_counter()
-    iris = Iris(args.data_dir)
+    try:
+        iris = Iris(args.data_dir)
+    except (DatasetNotFoundError, ValueError) as error:
+        sys.exit(f"error: {error}")
     train_idx, test_idx = stratified_split(iris.labels, 0.3, seed=args.seed)
     x_train, x_test, _, _ = standardise(iris.features[train_idx], iris.features[test_idx])
     y_train, y_test = iris.labels[train_idx], iris.labels[test_idx]
-    print(f"Iris: {len(train_idx)} training and {len(test_idx)} test flowers, model {args.model}, "
-          f"{args.epochs} epochs, lr {args.lr}, weight decay {args.weight_decay}")
+    log(f"Iris: {len(train_idx)} training and {len(test_idx)} test flowers, model {args.model}, "
+        f"{args.epochs} epochs, lr {args.lr}, weight decay {args.weight_decay}")
 
     mtorch.manual_seed(args.seed)
     module, history = train(args.model, x_train, y_train, x_test, y_test, args.epochs, args.lr,
-                            args.weight_decay, log_every=max(args.epochs // 5, 1))
+                            args.weight_decay, log_every=0 if args.quiet else max(args.epochs // 5, 1))
     test_accuracy = accuracy(module, x_test, y_test)
-    print(f"trained in {time.perf_counter() - start:.2f} s")
+    log(f"trained in {time.perf_counter() - start:.2f} s")
 
     os.makedirs(args.out, exist_ok=True)
-    mtorch.save(module.state_dict(), os.path.join(args.out, f"iris_{args.model}.npz"))
+    weights = os.path.join(args.out, f"iris_{args.model}.npz")
+    mtorch.save(module.state_dict(), weights)
+    log(f"weights saved to {weights}")
     if not args.no_plots:
         figure = os.path.join(args.out, f"iris_{args.model}.png")
         plot(args.model, iris, train_idx, test_idx, history, args, figure)
-        print(f"saved {figure}")
+        log(f"figure saved to {figure}")
     print(f"test accuracy: {test_accuracy:.4f}")
     return test_accuracy
 

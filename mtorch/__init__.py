@@ -4,7 +4,7 @@ The core names are here (``Layer``, ``Parameter``, ``Module``, the containers
 ``Sequential``, ``ModuleList``, ``ModuleDict``, ``gradcheck``, ``manual_seed``, ``save``,
 ``load``); the families live in submodules, imported on first use: ``mtorch.layers``, ``mtorch.loss``, ``mtorch.optim``,
 ``mtorch.data``, ``mtorch.datasets``, ``mtorch.init``, ``mtorch.testing``,
-``mtorch.plot``.
+``mtorch.plot``, ``mtorch.utils``.
 """
 import importlib
 
@@ -21,7 +21,7 @@ from .serialization import load, save
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "datasets", "functional", "init", "loss", "optim", "plot", "testing")
+_SUBMODULES = ("data", "datasets", "functional", "init", "loss", "optim", "plot", "testing", "utils")
 
 
 def __getattr__(name):

@@ -10,7 +10,10 @@ whose error is O(eps^2) from truncation plus O(1e-16 / eps) from rounding,
 about 1e-10 in float64 with eps = 1e-6. An entry passes when
 ``|analytic - numeric| <= atol + rtol * |numeric|`` (as ``numpy.allclose``).
 
-For a loss, ``s = sum(loss(x, target).value)`` and the analytic gradient is ``.grad``.
+For a loss, ``s = sum(loss(x, target).value)`` and the analytic gradient is ``.grad``;
+for a loss of several inputs ``x`` is a tuple of them, in the order of the
+loss's ``differentiable_inputs`` (``(x1, x2)`` for MarginRankingLoss,
+``(input, var)`` for GaussianNLLLoss), and each is checked.
 A layer with several inputs (``layer(a, b)``) is checked for each floating input.
 
 Each gradient also gets one summary number, the relative error of the whole
@@ -18,8 +21,14 @@ array, ``||analytic - numeric|| / max(||analytic||, ||numeric||)`` (CS231n's
 formula with norms): about 1e-8 or less when backward is right, near 1 when it
 is wrong. With ``max_entries`` only a random sample of a large array's
 entries is differenced (central differences cost two forwards per entry).
+
+A layer's parameters are first moved to random values near their own (on
+the copy that is checked; see ``mtorch.testing.randomize_parameters``): at a
+LayerNorm's initial gamma of ones, a backward that forgets ``* gamma`` is
+still right.
 """
 import copy
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,36 +157,60 @@ def _input_grads(grad_in, n_inputs, names):
     return list(grad_in), None
 
 
+def _loss_call(loss, x, target):
+    """The float64 inputs ``loss`` differentiates, by name, and a function calling ``loss`` on them.
+
+    ``x`` is the input, called as ``loss(x, target)``, or for a loss of several inputs a
+    tuple in the order of ``loss.differentiable_inputs``, passed by name with the target
+    (when the loss's ``forward`` takes one).
+    """
+    names, loss_name = loss.differentiable_inputs, type(loss).__name__
+    takes_target = len(names) == 1 or "target" in inspect.signature(loss.forward).parameters
+    if takes_target and target is None:
+        raise ValueError(f"gradcheck of the loss {loss_name} needs its target: gradcheck(loss, x, target=t)")
+    if len(names) == 1:
+        inputs = {names[0]: np.array(x, dtype=np.float64)}
+        return inputs, lambda: loss(inputs[names[0]], target)
+    if not isinstance(x, (tuple, list)) or len(x) != len(names):
+        raise ValueError(f"gradcheck of the loss {loss_name} takes x as a tuple ({', '.join(names)})")
+    inputs = {name: np.array(a, dtype=np.float64) for name, a in zip(names, x)}
+    if takes_target:
+        return inputs, lambda: loss(**inputs, target=target)
+    return inputs, lambda: loss(**inputs)
+
+
 def compare_gradients(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, *, target=None, seed=0, max_entries=None,
-                      requires_grad=None):
+                      requires_grad=None, randomize=True):
     """Compare every gradient of ``layer`` at input ``x``; returns a list of ``GradientComparison``.
 
     Works on a float64 deep copy without hooks, so ``layer`` itself is not
     changed. The global random state is replayed before every forward so
     dropout masks stay fixed, and restored at the end. ``max_entries``
     (default: all) caps how many entries of each array are differenced;
-    the sample is drawn with ``seed``. ``x`` and ``requires_grad``: see ``gradcheck``.
+    the sample is drawn with ``seed``. ``x``, ``requires_grad`` and ``randomize``: see ``gradcheck``.
     """
     from .loss.base import Loss
     is_loss = isinstance(layer, Loss)
     if not is_loss and not isinstance(layer, Layer):
         raise TypeError(f"gradcheck takes a Layer or a Loss, got {type(layer).__name__}")
-    if is_loss and target is None:
-        raise ValueError(f"gradcheck of the loss {type(layer).__name__} needs its target: "
-                         f"gradcheck(loss, x, target=t)")
     rng_state = mrandom.get_rng_state()  # a new dict on every call
     try:
         if is_loss:
             model = copy.copy(layer)
             model.backward_func = None       # a deep copy would copy the whole model behind the hook
-            x = np.array(x, dtype=np.float64)
-            analytic = [("input", model(x, target).grad, x)]
+            inputs, call_loss = _loss_call(model, x, target)
+            grads = call_loss().grad
+            grads = grads if isinstance(grads, tuple) else (grads,)
+            analytic = [(name, grad, array) for (name, array), grad in zip(inputs.items(), grads)]
 
             def scalar():
                 mrandom.set_rng_state(rng_state)
-                return float(np.sum(model(x, target).value))
+                return float(np.sum(call_loss().value))
         else:
             model = detached_copy(layer).double()
+            if randomize:
+                from .testing.randomize import randomize_parameters
+                randomize_parameters(model, seed)
             inputs, requires, names = _as_inputs(x, requires_grad)
             out = model(*inputs)
             upstream = np.random.default_rng(seed).standard_normal(np.shape(out))
@@ -213,22 +246,26 @@ def _unique(named_parameters):
 
 
 def gradcheck(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *, target=None, seed=0,
-              max_entries=None, requires_grad=None):
+              max_entries=None, requires_grad=None, randomize=True):
     """Check the input gradient(s) and every parameter gradient of ``layer`` by finite differences.
 
     Args:
         layer: a Layer (any subclass, including your own) or a Loss.
         x: an input the layer accepts, or a tuple of inputs for a layer with several
-            (``layer(*x)``; its backward returns one gradient per input).
+            (``layer(*x)``; its backward returns one gradient per input) or for a loss of
+            several inputs (in the order of its ``differentiable_inputs``).
         eps: finite-difference step.
         atol, rtol: an entry passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
         raise_exception: raise ``GradcheckError`` on failure (default) instead of returning False.
-        target: the target, when ``layer`` is a Loss (keyword only).
+        target: the target, when ``layer`` is a Loss that takes one (keyword only).
         seed: seed of the random upstream gradient.
         max_entries: difference at most this many entries of each array (default: all).
         requires_grad: which inputs to differentiate: a bool, or one per input. Default:
             the floating inputs; integer and bool inputs (an Embedding's indices, a mask)
             are passed unchanged and their gradient is not checked.
+        randomize: check at random parameter values near the layer's own (default), where
+            a forgotten scale shows; False checks at the layer's values. A layer limits the
+            values with ``parameter_constraints`` (see ``mtorch.testing.randomize_parameters``).
 
     Returns:
         True when every gradient passes (False on failure if ``raise_exception=False``).
@@ -238,7 +275,7 @@ def gradcheck(layer, x, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, *,
         True
     """
     results = compare_gradients(layer, x, eps, atol, rtol, target=target, seed=seed, max_entries=max_entries,
-                                requires_grad=requires_grad)
+                                requires_grad=requires_grad, randomize=randomize)
     if all(r.ok for r in results):
         return True
     if raise_exception:

@@ -1,11 +1,10 @@
 """mtorch.testing.check_layer: it passes every built-in layer, catches each common mistake
 from docs/custom_layers.md, and the tutorial's code runs as written with the output it shows."""
-import contextlib
 import inspect
 import io
-import pathlib
-import re
+import json
 import runpy
+import sys
 
 import numpy as np
 import pytest
@@ -15,44 +14,14 @@ from mtorch import Layer, Parameter, Sequential, layers
 from mtorch.errors import LayerCheckError
 from mtorch.testing import assert_layer_ok, check_layer
 
-TUTORIAL = pathlib.Path(__file__).resolve().parent.parent / "docs" / "custom_layers.md"
+from doc_blocks import DOCS, run_page
 
 # --------------------------------------------------------------- the tutorial
 
 
-def _run_tutorial():
-    """Execute the tutorial's python blocks in order; pair each text block with the output before it."""
-    text = TUTORIAL.read_text(encoding="utf-8")
-    namespace, pairs, output = {"__name__": "tutorial"}, [], None
-    for kind, body in re.findall(r"```(python|text)\n(.*?)```", text, re.S):
-        if kind == "python":
-            buffer = io.StringIO()
-            with contextlib.redirect_stdout(buffer):
-                exec(compile(body, str(TUTORIAL), "exec"), namespace)
-            output = buffer.getvalue()
-        else:
-            pairs.append((body, output))
-    return namespace, pairs
-
-
 @pytest.fixture(scope="module")
 def tutorial():
-    mtorch.manual_seed(0)
-    return _run_tutorial()
-
-
-def _report_lines(text):
-    """The mark and name of every check line (the numbers may differ in the last digits between machines)."""
-    return re.findall(r"^  ([\u2713\u2717-]) (.+?)  ", text, re.M)
-
-
-def test_tutorial_blocks_run_and_show_their_real_output(tutorial):
-    _, pairs = tutorial
-    assert len(pairs) >= 6
-    for shown, actual in pairs:
-        assert actual, "a text block must follow a python block that prints"
-        assert _report_lines(shown) == _report_lines(actual)
-        assert shown.splitlines()[0] == actual.splitlines()[0]
+    return run_page("custom_layers.md")
 
 
 def test_tutorial_layer_passes_and_trains(tutorial):
@@ -288,6 +257,29 @@ BUILT_IN = {
                   (lambda: layers.MaxPool2d(3, stride=2, padding=1), (2, 1, 5, 5))],
     "AvgPool2d": [(lambda: layers.AvgPool2d(2), (2, 2, 4, 4))],
     "AdaptiveAvgPool2d": [(lambda: layers.AdaptiveAvgPool2d(1), (2, 3, 3, 3))],
+    "Conv1d": [(lambda: layers.Conv1d(2, 4, 3, stride=2, padding=1, groups=2), (2, 2, 7))],
+    "ConvTranspose1d": [(lambda: layers.ConvTranspose1d(2, 3, 3, stride=2), (2, 2, 4))],
+    "ConvTranspose2d": [(lambda: layers.ConvTranspose2d(2, 4, 3, stride=2, padding=1, groups=2), (2, 2, 3, 3))],
+    "MaxPool1d": [(lambda: layers.MaxPool1d(3, stride=2, padding=1), (2, 3, 7))],
+    "AvgPool1d": [(lambda: layers.AvgPool1d(2, ceil_mode=True), (2, 3, 5))],
+    "AdaptiveAvgPool1d": [(lambda: layers.AdaptiveAvgPool1d(3), (2, 3, 5))],
+    "AdaptiveMaxPool1d": [(lambda: layers.AdaptiveMaxPool1d(3), (2, 3, 5))],
+    "AdaptiveMaxPool2d": [(lambda: layers.AdaptiveMaxPool2d((2, 3)), (2, 3, 5, 4))],
+    "ZeroPad1d": [(lambda: layers.ZeroPad1d((1, 2)), (2, 3, 4))],
+    "ZeroPad2d": [(lambda: layers.ZeroPad2d((1, 0, 2, 1)), (2, 3, 4, 4))],
+    "ConstantPad1d": [(lambda: layers.ConstantPad1d(2, 0.5), (2, 3, 4))],
+    "ConstantPad2d": [(lambda: layers.ConstantPad2d((1, -1, 0, 2), 0.5), (2, 3, 4, 4))],
+    "ReflectionPad1d": [(lambda: layers.ReflectionPad1d((2, 1)), (2, 3, 4))],
+    "ReflectionPad2d": [(lambda: layers.ReflectionPad2d((1, 2, 3, 0)), (2, 3, 4, 4))],
+    "ReplicationPad1d": [(lambda: layers.ReplicationPad1d((2, 1)), (2, 3, 4))],
+    "ReplicationPad2d": [(lambda: layers.ReplicationPad2d((1, 2, 3, 0)), (2, 3, 4, 4))],
+    "CircularPad1d": [(lambda: layers.CircularPad1d((2, 1)), (2, 3, 4))],
+    "CircularPad2d": [(lambda: layers.CircularPad2d((1, 2, 3, 0)), (2, 3, 4, 4))],
+    "Upsample": [(lambda: layers.Upsample(scale_factor=2), (2, 3, 3, 2)),
+                 (lambda: layers.Upsample(size=(3, 5), mode="bicubic", align_corners=True), (2, 1, 2, 3)),
+                 (lambda: layers.Upsample(scale_factor=1.5, mode="linear"), (2, 3, 4))],
+    "PixelShuffle": [(lambda: layers.PixelShuffle(2), (2, 8, 2, 3))],
+    "PixelUnshuffle": [(lambda: layers.PixelUnshuffle(2), (2, 2, 4, 6))],
     "BatchNorm1d": [(lambda: layers.BatchNorm1d(3), (5, 3))],
     "BatchNorm2d": [(lambda: layers.BatchNorm2d(2), (4, 2, 3, 3))],
     "InstanceNorm1d": [(lambda: layers.InstanceNorm1d(2, affine=True), (3, 2, 5))],
@@ -328,8 +320,9 @@ def test_a_network_of_built_in_layers_passes():
     assert_layer_ok(mtorch.Module(net))
 
 
-def test_the_example_shows_one_layer_passing_and_one_failing(capsys):
-    runpy.run_path(str(TUTORIAL.parent.parent / "examples" / "custom_layer.py"), run_name="__main__")
+def test_the_example_shows_one_layer_passing_and_one_failing(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["custom_layer.py"])          # its command line, not pytest's
+    runpy.run_path(str(DOCS.parent / "examples" / "custom_layer.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "Affine: all checks passed" in out
     assert "AffineMeanBias: FAILED: gradient of bias" in out
@@ -365,3 +358,185 @@ def test_the_hint_counts_wrong_entries_with_the_tolerance_the_user_chose():
     report = check_layer(BiasOffByALittle(3, 2), atol=1e-9, rtol=1e-7, verbose=False)
     line = next(c.message for c in report.checks if c.name == "gradient of bias")
     assert "wrong at 2 of 2 entries" in line and "1 x numeric" not in line
+
+
+# ------------------------------------------------- random parameters, reference, report data
+
+
+class _Scale(Layer):
+    """y = x * gamma; ``forgets`` drops gamma from dL/dx (invisible at gamma = 1)."""
+
+    def __init__(self, n, forgets=False):
+        super().__init__()
+        self.gamma = Parameter(np.ones(n))
+        self.forgets = forgets
+        self._x = None
+
+    def forward(self, x):
+        self._x = self.check_input(x, ("N", self.gamma.shape[0]))
+        return self._x * self.gamma.data
+
+    def backward(self, grad_out):
+        g = self.check_grad_out(grad_out, None if self._x is None else self._x.shape)
+        self.gamma.add_grad((g * self._x).sum(axis=0))
+        return g if self.forgets else g * self.gamma.data
+
+
+def test_parameters_are_moved_before_the_checks_on_a_copy_only(rng):
+    layer = _Scale(3, forgets=True)
+    report = check_layer(layer, input_shape=(4, 3), verbose=False)
+    assert _failed(report) == ["gradient of input"]
+    assert "moved to random values" in report.header[-1]
+    assert check_layer(layer, input_shape=(4, 3), randomize=False, verbose=False)
+    np.testing.assert_array_equal(layer.gamma.data, np.ones(3))
+    with pytest.raises(mtorch.GradcheckError, match="wrong gradient of input"):
+        mtorch.gradcheck(layer, rng.standard_normal((4, 3)))
+    assert mtorch.gradcheck(layer, rng.standard_normal((4, 3)), randomize=False)
+
+
+def test_randomize_parameters_keeps_to_the_layers_constraints():
+    from mtorch.testing import randomize_parameters
+
+    class Temperature(Layer):
+        parameter_constraints = {"tau": "positive", "mask": "fixed", "p": (0.2, 0.4), "shift": lambda d, rng: d + 7}
+
+        def __init__(self):
+            super().__init__()
+            self.tau = Parameter(np.full(1000, 0.01))
+            self.mask = Parameter(np.ones(3))
+            self.p = Parameter(np.zeros(50))
+            self.shift = Parameter(np.zeros(2))
+            self.free = Parameter(np.zeros((4, 4)))
+
+    layer = randomize_parameters(Temperature(), seed=3)
+    assert layer.tau.data.min() > 0 and layer.tau.dtype == np.float32
+    assert 0.0049 < layer.tau.data.min() < 0.009 and 0.011 < layer.tau.data.max() < 0.0201
+    np.testing.assert_array_equal(layer.mask.data, np.ones(3))
+    assert 0.2 < layer.p.data.min() and layer.p.data.max() < 0.4
+    np.testing.assert_array_equal(layer.shift.data, [7, 7])
+    assert np.std(layer.free.data) > 0.2                        # an all-zero array moves by N(0, 0.5^2)
+    again = randomize_parameters(Temperature(), seed=3)
+    np.testing.assert_array_equal(again.free.data, layer.free.data)
+
+    class Unknown(Layer):
+        parameter_constraints = {"scale": "positive"}
+
+    with pytest.raises(ValueError, match=r"Unknown.parameter_constraints names \['scale'\]"):
+        randomize_parameters(Unknown())
+
+    class BadRule(Temperature):
+        parameter_constraints = {"tau": "big"}
+
+    with pytest.raises(ValueError, match="rule must be 'positive'"):
+        randomize_parameters(BadRule())
+
+
+def test_a_shared_parameter_is_moved_once():
+    from mtorch.testing import randomize_parameters
+    first = layers.Linear(3, 3)
+    net = Sequential(first, first.share())
+    randomize_parameters(net)
+    assert net[0].weight is net[1].weight
+
+
+def test_reference_kinds_and_their_errors():
+    report = check_layer(layers.Linear(3, 2), reference=layers.Linear(3, 2), verbose=False)
+    assert report["reference forward"].passed and report["reference gradients"].passed
+    report = check_layer(layers.Linear(3, 2), reference=layers.Linear, verbose=False)
+    assert "pass an instance" in report["reference forward"].message
+    report = check_layer(layers.Linear(3, 2), reference=layers.Linear(3, 2, bias=False), verbose=False)
+    assert "unexpected keys ['bias']" in report["reference forward"].message
+    report = check_layer(layers.Linear(3, 2), reference=lambda state, x: x @ state["weight"].T, verbose=False)
+    assert not report["reference forward"].passed and report["reference forward"].numbers["wrong"] > 0
+    assert "reference gradients" not in [c.name for c in report.checks]
+    bn = check_layer(layers.BatchNorm1d(3), input_shape=(5, 3), reference=layers.BatchNorm1d(3), verbose=False)
+    assert [c.name for c in bn.checks if c.name.startswith("reference")] == \
+        ["reference forward", "reference gradients", "reference buffers", "reference eval"]
+
+
+def test_torch_references_for_layers_with_buffers_and_losses():
+    torch = pytest.importorskip("torch")
+    report = check_layer(layers.BatchNorm1d(3), input_shape=(5, 3), reference=torch.nn.BatchNorm1d(3), verbose=False)
+    assert report, report.text
+    report = check_layer(layers.Conv2d(2, 3, 3, padding=1), input_shape=(2, 2, 5, 5),
+                         reference=torch.nn.Conv2d(2, 3, 3, padding=1), verbose=False)
+    assert report["reference gradients"].passed
+    from mtorch.testing import check_loss
+    assert check_loss(mtorch.loss.CrossEntropyLoss(), reference=torch.nn.CrossEntropyLoss(), verbose=False)
+
+
+def test_the_report_is_data_and_round_trips_through_json():
+    from mtorch.testing import LayerReport
+    report = check_layer(_Scale(3, forgets=True), input_shape=(4, 3), verbose=False,
+                         points={"forward": 2, "gradient of *": 4, "step(lr)": 1, "reference forward": 3})
+    data = json.loads(report.to_json())
+    assert data["score"] == report.score == 2 + 2 + 1 and data["max_score"] == 10 and not data["passed"]
+    grad = next(c for c in data["checks"] if c["name"] == "gradient of input")
+    assert grad["passed"] is False and grad["points"] == 0 and grad["max_points"] == 2
+    assert set(grad["numbers"]) == {"rel_err", "max_abs_err", "worst_index", "analytic", "numeric", "wrong",
+                                    "checked"}
+    assert grad["numbers"]["wrong"] == 12 and len(grad["numbers"]["worst_index"]) == 2
+    assert LayerReport.from_dict(data).text == report.text
+
+
+def test_points_default_to_one_per_check_and_not_applicable_keys_earn_theirs():
+    from mtorch.testing import score_checks
+    from mtorch.testing.report import CheckResult
+    checks = [CheckResult("a", True, ""), CheckResult("b", False, ""), CheckResult("c", None, "")]
+    assert score_checks(checks) == (1.0, 2.0)
+    assert score_checks(checks, {"c": 5, "d": 1, "a": 2}) == (7.0, 8.0)
+
+
+def test_the_report_prints_ascii_marks_where_the_console_cannot_show_them():
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    check_layer(layers.ReLU(), input_shape=(3, 2), file=stream)
+    stream.seek(0)
+    text = stream.read()
+    assert "  + forward" in text and "\u2713" not in text
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    check_layer(_Scale(3, forgets=True), input_shape=(4, 3), file=stream)
+    stream.seek(0)
+    assert "  X gradient of input" in stream.read()
+
+
+def test_a_slow_check_times_out_and_the_others_run():
+    import time
+
+    class Slow(layers.Tanh):
+        def backward(self, grad_out):
+            time.sleep(0.5)
+            return super().backward(grad_out)
+
+    report = check_layer(Slow(), input_shape=(2, 3), timeout=0.2, verbose=False)
+    assert "timed out after 0.2 s" in report["gradients"].message
+    assert report["forward"].passed and report["train/eval"].passed
+
+
+class _TwoTower(mtorch.Module):
+    def __init__(self):
+        super().__init__()
+        self.image, self.text = layers.Linear(4, 3), layers.Linear(5, 3)
+        self.head = layers.Concat(layers.Tanh(), layers.Sigmoid(), dim=1)
+
+    def forward(self, image, text):
+        return self.head(self.image(image) + self.text(text))
+
+    def backward(self, grad_out):
+        g = self.head.backward(grad_out)
+        return self.image.backward(g), self.text.backward(g)
+
+
+def test_a_module_with_its_own_forward_and_two_inputs_passes():
+    report = check_layer(_TwoTower(), input_shapes=[(3, 4), (3, 5)], verbose=False)
+    assert report, report.text
+    assert "gradient of input 1" in [c.name for c in report.checks]
+    assert report["shared weights add up"].passed
+
+
+def test_input_options_are_checked():
+    with pytest.raises(ValueError, match="requires_grad has 1 entries for 2 inputs"):
+        check_layer(_TwoTower(), input_shapes=[(3, 4), (3, 5)], requires_grad=[True], verbose=False)
+    with pytest.raises(ValueError, match="input 0 holds int64 values, which have no gradient"):
+        check_layer(layers.ReLU(), x=np.arange(6).reshape(2, 3), requires_grad=True, verbose=False)
+    with pytest.raises(TypeError, match="inputs must hold real numbers"):
+        check_layer(layers.ReLU(), x=np.array(["a"]), verbose=False)

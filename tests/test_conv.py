@@ -111,7 +111,9 @@ def test_errors_name_the_layer():
     with pytest.raises(ShapeError, match="Conv2d"):
         conv(np.zeros((2, 2, 5, 5)))
     with pytest.raises(ShapeError, match="Conv2d"):
-        conv(np.zeros((3, 5, 5)))
+        conv(np.zeros((2, 5, 5)))             # unbatched (C, H, W) is accepted, with the right C
+    with pytest.raises(ShapeError, match="Conv2d"):
+        conv(np.zeros((5, 5)))
     with pytest.raises(ShapeError, match="Conv2d"):
         conv(np.zeros((1, 3, 2, 2)))          # smaller than the kernel
     with pytest.raises(BackwardBeforeForwardError, match="Conv2d"):

@@ -76,14 +76,15 @@ def test_drop_last(shuffle):
 
 
 @pytest.mark.parametrize("kwargs, error, fragment", [
-    (dict(batch_size=0), ValueError, "batch_size must be an int >= 1, got 0"),
+    (dict(batch_size=0), ValueError, "^DataLoader: batch_size must be an int >= 1, got 0"),
     (dict(batch_size=-3), ValueError, "got -3"),
-    (dict(batch_size=2.5), ValueError, "got 2.5"),
-    (dict(batch_size=True), ValueError, "got True"),
-    (dict(shuffle="yes"), TypeError, "shuffle"),
+    (dict(batch_size=2.5), TypeError, r"got 2.5 \(float\)"),
+    (dict(batch_size=True), TypeError, r"got True \(bool\)"),
+    (dict(batch_size="8"), TypeError, r"got '8' \(str\)"),
+    (dict(shuffle="yes"), TypeError, "shuffle must be True or False"),
     (dict(drop_last=None), TypeError, "drop_last"),
-    (dict(seed=-1), ValueError, "seed"),
-    (dict(seed=1.5), ValueError, "seed"),
+    (dict(seed=-1), ValueError, "seed must be an int >= 0"),
+    (dict(seed=1.5), TypeError, "seed"),
 ])
 def test_bad_arguments(kwargs, error, fragment):
     with pytest.raises(error, match=fragment):
@@ -175,3 +176,34 @@ def test_base_dataset_says_what_to_implement():
         Dataset()[0]
     with pytest.raises(NotImplementedError, match="__len__"):
         len(Dataset())
+
+
+@pytest.mark.parametrize("samples, fragment", [
+    ([(np.zeros(3), 0), (np.zeros(4), 1)], r"cannot stack element 0 of the samples into a batch: they differ "
+                                           r"in shape \(\(3,\), \(4,\)\)"),
+    ([np.zeros((2, 2)), np.zeros((2, 3))], r"cannot stack the samples .*\(2, 2\), \(2, 3\)"),
+    ([([1, 2], 0), ([1, [2, 3]], 1)], "a ragged list"),
+    ([(np.zeros(3), 0), (np.zeros(3),)], r"different structure: \['tuple of 1', 'tuple of 2'\]"),
+    ([{"a": 1}, {"b": 2}], "different structure"),
+    ([{"a": np.zeros(1)}, {"a": np.zeros(2)}], "the samples' 'a'"),
+])
+def test_ragged_samples_give_a_clear_error(samples, fragment):
+    class Ragged(Dataset):
+        def __len__(self):
+            return len(samples)
+
+        def __getitem__(self, i):
+            return samples[i]
+
+    with pytest.raises(ValueError, match="^DataLoader: .*" + fragment):
+        next(iter(DataLoader(Ragged(), batch_size=len(samples))))
+
+
+@pytest.mark.parametrize("arrays, fragment", [
+    (([[1], [1, 2]],), "^TensorDataset: array 0 must be an array of real numbers"),
+    ((np.zeros(3), np.array(["a", "b", "c"])), "^TensorDataset: array 1 must hold real numbers"),
+    ((None,), "^TensorDataset: array 0 must be an array of real numbers, got None"),
+])
+def test_tensor_dataset_refuses_what_is_not_numbers(arrays, fragment):
+    with pytest.raises(TypeError, match=fragment):
+        TensorDataset(*arrays)

@@ -6,10 +6,10 @@ the tests write. The real data is read from ``MTORCH_DATA_DIR`` when it is set.
 import gzip
 import hashlib
 import http.client
+import importlib
+import importlib.util
+import json
 import os
-import re
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -19,11 +19,12 @@ import pytest
 import mtorch
 from mtorch import layers
 from mtorch.datasets import (MNIST, ChecksumError, DatasetNotFoundError, DownloadError, FashionMNIST,
-                             IDXError, Normalize, data_root, download, read_idx, sha256_file, verify_file,
+                             IDXError, Normalize, data_root, download, read_idx, sha256_file, verify_cached, verify_file,
                              write_idx)
 from mtorch.datasets.mnist import TEST_FILES, TRAIN_FILES
 
 REAL_ROOT = os.environ.get("MTORCH_DATA_DIR")
+DOWNLOAD = importlib.import_module("mtorch.datasets.download")     # the module (the package exports the function)
 
 
 def _real(dataset_cls):
@@ -70,7 +71,17 @@ def test_truncated_idx_names_the_file(tmp_path, compress):
     raw = bytes([0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(28 * 28 * 3)
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(gzip.compress(raw) if compress else raw)
-    with pytest.raises(IDXError, match=r"train-images-idx3-ubyte.*truncated.*\(10, 28, 28\).*7840 bytes.*found only 2352"):
+    with pytest.raises(IDXError, match=r"train-images-idx3-ubyte: truncated.*\(10, 28, 28\) of uint8 \(7856 bytes"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_header_asking_for_terabytes_is_refused_before_allocating(tmp_path, compress, monkeypatch):
+    raw = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (65536, 65536, 1024)) + bytes(100)
+    path = tmp_path / "huge"
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    monkeypatch.setattr(np, "empty", lambda *a, **k: pytest.fail("allocated"))
+    with pytest.raises(IDXError, match=r"huge: truncated.*\(65536, 65536, 1024\) of uint8 \(4398046511120 bytes"):
         read_idx(path)
 
 
@@ -87,7 +98,8 @@ def test_truncated_gzip_stream_names_the_file(tmp_path):
     (bytes([0, 0, 0x07, 1, 0, 0, 0, 1, 9]), r"not an IDX file: first bytes are 00 00 07 01"),
     (b"\x00\x00", r"truncated IDX file: expected 4 bytes of header, found 2"),
     (bytes([0, 0, 8, 3, 0, 0, 0, 1]), r"truncated IDX file: expected 12 bytes of dimension sizes, found 4"),
-    (bytes([0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3]), r"IDX file has extra bytes after the 2 bytes of data"),
+    (bytes([0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3]), r"IDX file has extra bytes: header says shape \(2,\) of uint8 "
+                                               r"\(10 bytes with the header\), the file has 11 bytes"),
 ])
 def test_foreign_or_damaged_file_raises_idx_error(tmp_path, content, message):
     path = tmp_path / "odd.bin"
@@ -131,7 +143,7 @@ def test_checksum_mismatch_names_file_and_both_hashes_and_leaves_nothing(tmp_pat
     assert "file.gz" in message and f"expected sha256 {wrong}" in message and f"got {sha}" in message
     url, error = info.value.failures[0]
     assert url == source.as_uri() and isinstance(error, ChecksumError) and error.actual == sha
-    assert not target.exists() and os.listdir(target.parent) == []
+    assert not target.parent.exists()                 # the folder made for it is gone too
 
 
 def test_md5_is_checked_too(tmp_path):
@@ -176,7 +188,53 @@ def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch, error, raise
     target = tmp_path / "cache" / "file.gz"
     with pytest.raises(raised):
         download(["https://example.invalid/file.gz"], target, sha256="0" * 64, progress=False)
-    assert not target.exists() and os.listdir(target.parent) == []
+    assert not target.parent.exists()
+
+
+def test_a_failed_download_creates_no_folder_and_keeps_existing_ones(tmp_path):
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / "new" / "deeper" / "f.gz"
+    with pytest.raises(DownloadError):
+        download([(tmp_path / "offline" / "f.gz").as_uri()], target, sha256="0" * 64, progress=False)
+    assert os.listdir(tmp_path) == ["data"] and os.listdir(tmp_path / "data") == []
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(DownloadError, match=r"creating the folder .*file/sub"):
+        download(["file:///x"], tmp_path / "file" / "sub" / "f.gz", sha256="0" * 64, progress=False)
+
+
+def test_verify_cached_hashes_once_and_notices_an_edit(tmp_path, monkeypatch):
+    source, sha, _ = _source(tmp_path)
+    calls = []
+    real_hash = DOWNLOAD.file_hash
+    monkeypatch.setattr(DOWNLOAD, "file_hash", lambda *a: calls.append(a) or real_hash(*a))
+    verify_cached(source, sha256=sha)
+    verify_cached(source, sha256=sha)
+    assert len(calls) == 1
+    record = json.loads((source.parent / ".verified.json").read_text())
+    assert record["file.gz"]["sha256"] == sha and record["file.gz"]["size"] == source.stat().st_size
+    DOWNLOAD._verified.clear()        # a new process: the record on disk is enough
+    verify_cached(source, sha256=sha)
+    assert len(calls) == 1
+    data = bytearray(source.read_bytes())
+    data[100] ^= 1
+    source.write_bytes(bytes(data))
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+    with pytest.raises(ChecksumError, match=r"file.gz: expected sha256 .*delete it to download it again"):
+        verify_cached(source, sha256=sha)
+    with pytest.raises(ChecksumError):                 # refused every time, not only once
+        verify_cached(source, sha256=sha)
+
+
+def test_verify_cached_in_a_read_only_folder_remembers_in_memory(tmp_path, monkeypatch):
+    source, sha, _ = _source(tmp_path)
+    monkeypatch.setattr(DOWNLOAD, "_write_records", lambda path, records: None)
+    verify_cached(source, sha256=sha)
+    monkeypatch.setattr(DOWNLOAD, "file_hash", lambda *a: pytest.fail("hashed twice"))
+    verify_cached(source, sha256=sha)
+    (source.parent / ".verified.json").write_text("{not json")    # a damaged record is ignored
+    DOWNLOAD._verified.clear()
+    monkeypatch.undo()
+    verify_cached(source, sha256=sha)
 
 
 def test_verify_file_checks_every_given_hash(tmp_path):
@@ -203,8 +261,9 @@ def test_data_root_precedence(monkeypatch, tmp_path):
 
 
 # -------------------------------------------------- MNIST from fake files
-def _fake_mnist(folder, n, rng):
-    """Write the four canonical files with ``n`` random images each; return their hashes."""
+def _fake_mnist(folder, n, rng, monkeypatch=None, dataset_cls=MNIST):
+    """Write the four canonical files with ``n`` random images each; return their hashes (and,
+    given ``monkeypatch``, make them the ones ``dataset_cls`` expects)."""
     folder.mkdir(parents=True)
     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, n).astype(np.uint8)
@@ -212,6 +271,8 @@ def _fake_mnist(folder, n, rng):
         write_idx(folder / image_name, images)
         write_idx(folder / label_name, labels)
     hashes = {p.name: (hashlib.md5(p.read_bytes()).hexdigest(), sha256_file(p)) for p in folder.iterdir()}
+    if monkeypatch is not None:
+        monkeypatch.setattr(dataset_cls, "checksums", hashes)
     return images, labels, hashes
 
 
@@ -220,7 +281,7 @@ def test_mnist_downloads_missing_files_from_a_mirror(tmp_path, monkeypatch, rng)
     monkeypatch.setattr(MNIST, "mirrors", ("file:///no/such/mirror/", (tmp_path / "mirror").as_uri() + "/"))
     monkeypatch.setattr(MNIST, "checksums", hashes)
     test = MNIST(root=tmp_path / "data", train=False)
-    assert sorted(os.listdir(tmp_path / "data" / "mnist")) == sorted(TEST_FILES)
+    assert sorted(os.listdir(tmp_path / "data" / "mnist")) == sorted(TEST_FILES + (".verified.json",))
     assert test.images.dtype == np.uint8 and test.labels.dtype == np.int64
     np.testing.assert_array_equal(test.images, images)
     np.testing.assert_array_equal(test.labels, labels)
@@ -235,7 +296,19 @@ def test_offline_error_says_what_is_missing_and_where(tmp_path, monkeypatch):
     assert "FashionMNIST: missing train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz in " + folder in message
     assert "MTORCH_DATA_DIR" in message and "fashion-mnist/" in message and "download failed" in message
     assert isinstance(info.value, FileNotFoundError)
-    assert os.listdir(folder) == []
+    assert os.listdir(tmp_path) == []                 # no folder was created for the failed download
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(root=5), "root must be a folder"),
+    (dict(train="yes"), "^MNIST: train must be True or False"),
+    (dict(download=None), "^MNIST: download must be True or False"),
+    (dict(transform="normalize"), "^MNIST: transform must be callable or None"),
+])
+def test_mnist_arguments(kwargs, fragment, tmp_path):
+    with pytest.raises(TypeError, match=fragment):
+        MNIST(**{"root": tmp_path, **kwargs})
+    assert os.listdir(tmp_path) == []
 
 
 def test_download_false_does_not_download(tmp_path, monkeypatch, rng):
@@ -247,16 +320,29 @@ def test_download_false_does_not_download(tmp_path, monkeypatch, rng):
     assert not (tmp_path / "data" / "mnist").exists()
 
 
-def test_labels_must_match_images(tmp_path, rng):
+def test_labels_must_match_images(tmp_path, rng, monkeypatch):
     folder = tmp_path / "mnist"
-    _fake_mnist(folder, 4, rng)
-    write_idx(folder / TEST_FILES[1], np.zeros(3, np.uint8))
+    write_idx(folder.parent / TEST_FILES[1], np.zeros(3, np.uint8))
+    monkeypatch.setattr(MNIST, "checksums", {TEST_FILES[1]: (None, sha256_file(folder.parent / TEST_FILES[1]))})
+    _, _, hashes = _fake_mnist(folder, 4, rng)
+    os.replace(folder.parent / TEST_FILES[1], folder / TEST_FILES[1])
+    MNIST.checksums[TEST_FILES[0]] = hashes[TEST_FILES[0]]
     with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte.gz: expected 4 labels"):
         MNIST(root=tmp_path, train=False, download=False)
 
 
-def test_indexing_applies_the_transform_per_batch(tmp_path, rng):
-    images, labels, _ = _fake_mnist(tmp_path / "mnist", 10, rng)
+def test_a_changed_pixel_in_a_cached_file_is_found(tmp_path, rng, monkeypatch):
+    images, _, _ = _fake_mnist(tmp_path / "mnist", 5, rng, monkeypatch)
+    MNIST(root=tmp_path, download=False)                       # verified and recorded
+    images[2, 14, 14] ^= 1
+    write_idx(tmp_path / "mnist" / TRAIN_FILES[0], images)
+    with pytest.raises(ChecksumError, match=r"mnist/train-images-idx3-ubyte.gz: expected sha256 .*delete it"):
+        MNIST(root=tmp_path, download=False)
+    MNIST(root=tmp_path, train=False, download=False)          # the untouched test files still load
+
+
+def test_indexing_applies_the_transform_per_batch(tmp_path, rng, monkeypatch):
+    images, labels, _ = _fake_mnist(tmp_path / "mnist", 10, rng, monkeypatch)
     data = MNIST(root=tmp_path, download=False, transform=Normalize(flatten=True))
     x, y = data[np.array([3, 1, 4])]
     assert x.dtype == np.float32 and x.shape == (3, 784) and y.dtype == np.int64
@@ -268,7 +354,7 @@ def test_indexing_applies_the_transform_per_batch(tmp_path, rng):
 
 
 def test_dataloader_gathers_batches_with_get_batch(tmp_path, rng, monkeypatch):
-    images, labels, _ = _fake_mnist(tmp_path / "mnist", 10, rng)
+    images, labels, _ = _fake_mnist(tmp_path / "mnist", 10, rng, monkeypatch)
     data = MNIST(root=tmp_path, download=False)
     assert isinstance(data, mtorch.data.Dataset)
     calls = []
@@ -299,8 +385,14 @@ def test_normalize_leaves_a_float_input_unchanged():
 
 
 def test_normalize_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="std must be positive"):
+    with pytest.raises(ValueError, match="^Normalize: std must be a number > 0, got 0"):
         Normalize(std=0)
+    with pytest.raises(TypeError, match="mean must be a number"):
+        Normalize(mean="0.5")
+    with pytest.raises(TypeError, match="flatten must be True or False"):
+        Normalize(flatten=1)
+    with pytest.raises(TypeError, match="^Normalize: images must hold real numbers"):
+        Normalize()(np.array([["a", "b"]]))
     with pytest.raises(ValueError, match=r"\(\.\.\., H, W\)"):
         Normalize()(np.zeros(3))
 
@@ -338,25 +430,26 @@ def test_short_training_run_on_real_mnist_beats_85_percent():
 
 
 # ------------------------------------------------- examples/MNIST_recognition.py
-def test_mnist_example_runs_saves_and_resumes(tmp_path, rng):
+def test_mnist_example_runs_saves_and_resumes(tmp_path, rng, monkeypatch, capsys):
     """One quick epoch on 64 fake images: the output format, the files, and --resume."""
-    _fake_mnist(tmp_path / "data" / "mnist", 64, rng)
-    script = Path(__file__).resolve().parents[1] / "examples" / "MNIST_recognition.py"
-    command = [sys.executable, str(script), "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "runs"),
-               "--batch-size", "16", "--epochs", "1"]
-    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0, first.stderr
-    lines = first.stdout.strip().splitlines()
-    assert re.fullmatch(r"test accuracy: [01]\.\d{4}", lines[-1]), lines
+    _fake_mnist(tmp_path / "data" / "mnist", 64, rng, monkeypatch)
+    spec = importlib.util.spec_from_file_location(
+        "mnist_example", Path(__file__).resolve().parents[1] / "examples" / "MNIST_recognition.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    argv = ["--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "runs"), "--batch-size", "16",
+            "--epochs", "1"]
+    accuracy = example.main(argv)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == f"test accuracy: {accuracy:.4f}"
     assert any(line.startswith("epoch  1/1: train loss ") for line in lines)
     for suffix in (".npz", "_curves.png", "_misclassified.png", "_confusion.png"):
         assert (tmp_path / "runs" / f"mnist_mlp{suffix}").stat().st_size > 0
     checkpoint = mtorch.load(tmp_path / "runs" / "mnist_mlp.npz")
     assert checkpoint["epoch"] == 1 and len(checkpoint["history"]["test_acc"]) == 1
 
-    command[-1] = "2"
-    second = subprocess.run(command + ["--resume", str(tmp_path / "runs" / "mnist_mlp.npz"), "--no-plots"],
-                            capture_output=True, text=True, timeout=120)
-    assert second.returncode == 0, second.stderr
-    assert "resumed from" in second.stdout and "epoch  2/2" in second.stdout and "epoch  1/2" not in second.stdout
+    argv[-1] = "2"
+    example.main(argv + ["--resume", str(tmp_path / "runs" / "mnist_mlp.npz"), "--no-plots"])
+    second = capsys.readouterr().out
+    assert "resumed from" in second and "epoch  2/2" in second and "epoch  1/2" not in second
     assert len(mtorch.load(tmp_path / "runs" / "mnist_mlp.npz")["history"]["test_acc"]) == 2

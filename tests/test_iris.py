@@ -88,6 +88,32 @@ def test_malformed_file_names_file_and_line(tmp_path, text, message):
     assert str(path) in str(info.value)
 
 
+def test_a_file_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "iris" / "iris.csv"
+    path.parent.mkdir()
+    path.write_bytes(GOOD.encode().replace(b"6.4,3.2", b"6.4,\xff3.2"))
+    with pytest.raises(ValueError, match=r"iris.csv, line 3: not UTF-8 text \(byte 0xff\)"):
+        Iris(root=tmp_path)
+
+
+def test_damaged_files_always_give_a_value_error_naming_the_file(tmp_path):
+    rng = np.random.default_rng(0)
+    data = GOOD.encode()
+    path = tmp_path / "iris" / "iris.csv"
+    path.parent.mkdir()
+    for trial in range(300):
+        damaged = bytearray(data)
+        for position in rng.integers(0, len(data), 1 + trial % 3):
+            damaged[position] = int(rng.integers(256))
+        path.write_bytes(bytes(damaged[:len(data) - trial % 7]))
+        try:
+            iris = Iris(root=tmp_path)
+        except ValueError as error:
+            assert str(error).startswith(f"{path}"), error
+        else:
+            assert iris.features.shape == (len(iris.labels), 4) and np.isfinite(iris.features).all()
+
+
 def test_missing_file_says_where_to_put_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="MTORCH_DATA_DIR") as info:
         Iris(root=tmp_path)
@@ -143,6 +169,10 @@ def test_split_is_seeded():
 def test_split_rejects_bad_arguments(labels, fraction, message):
     with pytest.raises(ValueError, match=message):
         stratified_split(labels, fraction, seed=0)
+    with pytest.raises(TypeError, match=r"^stratified_split: test_fraction must be a number in \(0, 1\)"):
+        stratified_split(np.zeros(10, dtype=np.int64), "0.3")
+    with pytest.raises(TypeError, match="seed must be an int"):
+        stratified_split(np.zeros(10, dtype=np.int64), 0.3, seed=0.5)
 
 
 # ------------------------------------------------------- the linear SVM

@@ -1,3 +1,5 @@
+import doctest
+import importlib
 import math
 
 import numpy as np
@@ -6,8 +8,9 @@ import pytest
 import mtorch
 from mtorch import layers
 from mtorch.errors import ShapeError
-from mtorch.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, LossResult, MSELoss,
-                         MultiMarginLoss, NLLLoss, SmoothL1Loss, SquareLoss)
+from mtorch.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss,
+                         L1Loss, LossResult, MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
+                         MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss, SquareLoss)
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -31,6 +34,9 @@ def _cases(rng):
     probs, bits = rng.uniform(0.05, 0.95, (3, 4)), rng.integers(0, 2, (3, 4)).astype(float)
     weight, some_ignored = rng.uniform(0.2, 2.0, 5), np.where(np.arange(4) == 1, -100, labels)
     spatial_ignored = np.where(rng.random((2, 2, 2)) < 0.3, 1, spatial_labels)
+    signs, counts = np.where(rng.random((3, 4)) < 0.5, -1.0, 1.0), rng.integers(0, 6, (3, 4)).astype(float)
+    log_q, p = np.log(_dirichlet(rng, (4, 5))), _dirichlet(rng, (4, 5))
+    label_lists = np.array([[2, 0, -1, 3, 1], [4, -1, 0, 0, 0], [1, 3, 3, -1, 2], [0, 1, 2, 3, -1]])
     return [
         ("mse", MSELoss, {}, x, t),
         ("l1", L1Loss, {}, x, t),
@@ -75,6 +81,25 @@ def _cases(rng):
         ("margin_unbatched", MultiMarginLoss, {}, logits[1], np.int64(0)),
         ("margin_p1_weight", MultiMarginLoss, {"weight": weight}, logits, labels),
         ("margin_p2_weight", MultiMarginLoss, {"p": 2, "weight": weight}, logits, labels),
+        ("huber", HuberLoss, {}, 2 * x, t),
+        ("huber_delta0.5", HuberLoss, {"delta": 0.5}, x, t),
+        ("kl_div", KLDivLoss, {}, log_q, p),
+        ("kl_div_zero_target", KLDivLoss, {}, log_q, np.where(p < 0.15, 0.0, p)),
+        ("kl_div_log_target", KLDivLoss, {"log_target": True}, log_q, np.log(p)),
+        ("poisson", PoissonNLLLoss, {}, x, counts),
+        ("poisson_full", PoissonNLLLoss, {"full": True}, x, counts),
+        ("poisson_rate", PoissonNLLLoss, {"log_input": False}, np.abs(x) + 0.1, counts),
+        ("poisson_rate_full_eps", PoissonNLLLoss, {"log_input": False, "full": True, "eps": 0.1},
+         np.abs(x), counts),
+        ("soft_margin", SoftMarginLoss, {}, 3 * x, signs),
+        ("multilabel_soft_margin", MultiLabelSoftMarginLoss, {}, 3 * x, bits),
+        ("multilabel_soft_margin_weight", MultiLabelSoftMarginLoss, {"weight": rng.uniform(0.2, 2.0, 4)},
+         3 * x, rng.random((3, 4))),
+        ("multilabel_soft_margin_unbatched", MultiLabelSoftMarginLoss, {}, x[0], bits[0]),
+        ("multilabel_margin", MultiLabelMarginLoss, {}, logits, label_lists),
+        ("multilabel_margin_unbatched", MultiLabelMarginLoss, {}, logits[2], label_lists[2]),
+        ("hinge_embedding", HingeEmbeddingLoss, {}, 2 * np.abs(x), signs),
+        ("hinge_embedding_margin2", HingeEmbeddingLoss, {"margin": 2.0}, 2 * np.abs(x), signs),
     ]
 
 
@@ -285,6 +310,95 @@ def test_multi_margin_values_by_hand():
     np.testing.assert_allclose(weighted.grad, [[-2 / 3, 1 / 3, 1 / 3], [1 / 6, -1 / 3, 1 / 6]])
 
 
+@pytest.mark.parametrize("delta, value, grad", [(1.0, [0.125, 2.5, 1.0], [0.5, 1.0, -1.0]),
+                                                 (2.0, [0.125, 2 * (3 - 1), 1.125], [0.5, 2.0, -1.5])])
+def test_huber_values_by_hand(delta, value, grad):
+    x = np.array([0.5, 3.0, -1.5])
+    loss = HuberLoss(reduction="none", delta=delta)(x, np.zeros(3))
+    np.testing.assert_allclose(loss.value, value)
+    np.testing.assert_allclose(loss.grad, grad)                  # an outlier's gradient is capped at delta
+    smooth_l1 = SmoothL1Loss(reduction="none", beta=delta)(x, np.zeros(3))
+    np.testing.assert_allclose(loss.value, delta * smooth_l1.value)
+
+
+def test_kl_div_values_by_hand():
+    q, p = np.array([[0.5, 0.5], [0.25, 0.75]]), np.array([[0.9, 0.1], [0.0, 1.0]])
+    kl = [0.9 * math.log(1.8) + 0.1 * math.log(0.2), math.log(1 / 0.75)]      # p = 0 adds nothing
+    batchmean = KLDivLoss(reduction="batchmean")(np.log(q), p)
+    assert batchmean.value == pytest.approx(sum(kl) / 2)
+    np.testing.assert_allclose(batchmean.grad, -p / 2)
+    assert KLDivLoss()(np.log(q), p).value == pytest.approx(sum(kl) / 4)     # 'mean' divides by N * C
+    logged = KLDivLoss(reduction="sum", log_target=True)(np.log(q[:1]), np.log(p[:1]))
+    assert logged.value == pytest.approx(kl[0])
+    np.testing.assert_allclose(logged.grad, -p[:1])
+    assert KLDivLoss(reduction="sum")(np.log(q), q).value == pytest.approx(0.0, abs=1e-15)
+    assert KLDivLoss(reduction="batchmean")(np.float64(-1.0), np.float64(0.5)).value == pytest.approx(
+        0.5 * (math.log(0.5) + 1))                                            # a scalar's batch is 1
+
+
+def test_poisson_nll_values_by_hand():
+    x, y = np.array([0.0, math.log(2.0)]), np.array([1.0, 3.0])
+    loss = PoissonNLLLoss(reduction="none")(x, y)
+    np.testing.assert_allclose(loss.value, [1.0, 2 - 3 * math.log(2)])
+    np.testing.assert_allclose(loss.grad, [0.0, -1.0])
+    full = PoissonNLLLoss(reduction="none", full=True)(x, y)
+    # Stirling's log(3!) for y = 3; nothing for y <= 1
+    np.testing.assert_allclose(full.value - loss.value, [0.0, 3 * math.log(3) - 3 + 0.5 * math.log(6 * math.pi)])
+    np.testing.assert_allclose(full.grad, loss.grad)
+    rate = PoissonNLLLoss(reduction="none", log_input=False, eps=0.5)(np.array([1.5, 0.0]), np.array([3.0, 2.0]))
+    np.testing.assert_allclose(rate.value, [1.5 - 3 * math.log(2.0), -2 * math.log(0.5)])
+    np.testing.assert_allclose(rate.grad, [1 - 3 / 2.0, 1 - 2 / 0.5])
+
+
+def test_soft_margin_values_by_hand():
+    loss = SoftMarginLoss(reduction="none")(np.array([0.0, 2.0, -1.0]), np.array([1.0, -1.0, -1.0]))
+    np.testing.assert_allclose(loss.value, [math.log(2), math.log(1 + math.e ** 2), math.log(1 + math.e ** -1)])
+    np.testing.assert_allclose(loss.grad, [-0.5, 1 / (1 + math.exp(-2.0)), 1 / (1 + math.exp(1.0))])
+
+
+def test_multilabel_soft_margin_values_by_hand():
+    x, y, w = np.array([[0.0, 2.0], [1.0, -1.0]]), np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([2.0, 1.0])
+    loss = MultiLabelSoftMarginLoss(reduction="none", weight=w)(x, y)
+    softplus = np.logaddexp(0, [0.0, 2.0, -1.0, 1.0])           # log(1 + e^z)
+    np.testing.assert_allclose(loss.value, [(2 * softplus[0] + softplus[1]) / 2,
+                                            (2 * softplus[2] + softplus[3]) / 2])
+    np.testing.assert_allclose(loss.grad, w * (1 / (1 + np.exp(-x)) - y) / 2)
+    mean = MultiLabelSoftMarginLoss(weight=w)(x, y)
+    assert mean.value == pytest.approx(loss.value.mean())                     # 'mean' divides by N = 2
+    np.testing.assert_allclose(mean.grad, loss.grad / 2)
+
+
+def test_multilabel_margin_values_by_hand():
+    x = np.array([0.1, 0.2, 0.4, 0.8])
+    loss = MultiLabelMarginLoss()(x, np.array([3, 0, -1, 1]))       # the set {3, 0}; 1 after the -1 is ignored
+    # pairs (3, 1), (3, 2), (0, 1), (0, 2): h = 0.4, 0.6, 1.1, 1.3
+    assert loss.value == pytest.approx(3.4 / 4)
+    np.testing.assert_allclose(loss.grad, [-0.5, 0.5, 0.5, -0.5])
+    twice = MultiLabelMarginLoss()(x, np.array([3, 3, -1, 0]))      # listed twice, counted twice
+    assert twice.value == pytest.approx(2 * (0.3 + 0.4 + 0.6) / 4)
+    np.testing.assert_allclose(twice.grad, [0.5, 0.5, 0.5, -1.5])
+    batch = MultiLabelMarginLoss(reduction="none")(np.array([[5.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+                                                   np.array([[0, -1, 2], [0, 1, 2]]))
+    np.testing.assert_allclose(batch.value, [0.0, 0.0])             # margin met; every class in the set
+    assert not batch.grad.any()
+
+
+def test_hinge_embedding_values_by_hand():
+    x, y = np.array([0.3, 0.4, 2.0, 1.0]), np.array([1, -1, -1, -1])
+    loss = HingeEmbeddingLoss(reduction="sum")(x, y)
+    assert loss.value == pytest.approx(0.3 + 0.6)
+    # at x = margin exactly the dissimilar pair still gets -1, as PyTorch's clamp passes it
+    np.testing.assert_allclose(loss.grad, [1.0, -1.0, 0.0, -1.0])
+    assert HingeEmbeddingLoss(reduction="sum", margin=3.0)(x, y).value == pytest.approx(0.3 + 2.6 + 1.0 + 2.0)
+
+
+@pytest.mark.parametrize("family", ["regression", "classification", "binary", "distribution", "margin", "embedding"])
+def test_docstring_examples_run_as_written(family):
+    results = doctest.testmod(importlib.import_module(f"mtorch.loss.{family}"), extraglobs={"np": np},
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert results.attempted > 0 and results.failed == 0
+
+
 # ------------------------------------------------------------- extreme logits
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_extreme_logits_are_finite(dtype):
@@ -338,16 +452,16 @@ def test_cross_entropy_shape_error_mentions_probabilities():
 @pytest.mark.parametrize("loss", [CrossEntropyLoss(), NLLLoss(), MultiMarginLoss()])
 @pytest.mark.parametrize("bad", [3, -1, 7])
 def test_class_index_out_of_range(loss, bad):
-    with pytest.raises(ValueError, match=rf"{type(loss).__name__}: class index {bad} at position \(1,\) "
-                                         r"is out of range for 3 classes"):
+    with pytest.raises(ValueError, match=rf"{type(loss).__name__}: target must be a class index in \[0, 3\) "
+                                         rf"for 3 classes, got {bad} at position \(1,\)"):
         loss(np.zeros((2, 3)), np.array([0, bad]))
 
 
 @pytest.mark.parametrize("loss", [CrossEntropyLoss(), NLLLoss(), MultiMarginLoss()])
 def test_class_targets_must_be_integers(loss):
-    with pytest.raises(ValueError, match=rf"{type(loss).__name__}: class targets must be integers, got 1.5"):
+    with pytest.raises(ValueError, match=rf"{type(loss).__name__}: target must hold integers, got 1.5 at position \(1,\)"):
         loss(np.zeros((2, 3)), np.array([0.0, 1.5]))
-    with pytest.raises(ValueError, match="must be integers, got nan"):
+    with pytest.raises(ValueError, match="must hold integers, got nan"):
         loss(np.zeros((2, 3)), np.array([0.0, np.nan]))
     with pytest.raises(ValueError, match="dtype bool"):
         loss(np.zeros((2, 3)), np.array([True, False]))
@@ -366,7 +480,7 @@ def test_bad_constructor_arguments():
         MSELoss(reduction="average")
     with pytest.raises(ValueError, match="label_smoothing"):
         CrossEntropyLoss(label_smoothing=1.5)
-    with pytest.raises(ValueError, match="p must be 1 or 2"):
+    with pytest.raises(ValueError, match=r"p must be an int in \[1, 2\]"):
         MultiMarginLoss(p=3)
     with pytest.raises(ValueError, match="beta"):
         SmoothL1Loss(beta=-1)
@@ -381,7 +495,7 @@ def test_bad_class_weights_and_ignore_index():
         NLLLoss(weight=np.ones((2, 3)))
     with pytest.raises(ValueError, match="ignore_index=1 needs class-index targets"):
         CrossEntropyLoss(ignore_index=1)(np.zeros((2, 3)), np.full((2, 3), 1 / 3))
-    with pytest.raises(ValueError, match="class index -100 at position"):
+    with pytest.raises(ValueError, match=r"class index in \[0, 3\) for 3 classes, got -100 at position"):
         NLLLoss(ignore_index=0)(np.zeros((2, 3)), np.array([0, -100]))
 
 
@@ -438,6 +552,7 @@ def test_result_item_and_repr():
 
 
 # ------------------------------------------------------------- PyTorch parity
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_matches_torch(name, reduction):

@@ -189,22 +189,72 @@ def test_load_state_dict_refuses_another_kind_of_scheduler():
 
 
 @pytest.mark.parametrize("make, fragment", [
-    (lambda o: StepLR(o, step_size=0), "step_size=0"),
-    (lambda o: StepLR(o, step_size=2.5), "step_size=2.5"),
+    (lambda o: StepLR(o, step_size=0), r"step_size must be an int >= 1, got 0"),
     (lambda o: MultiStepLR(o, milestones=[5, 2]), "increasing"),
-    (lambda o: ExponentialLR(o, gamma=-0.5), "gamma=-0.5"),
-    (lambda o: CosineAnnealingLR(o, T_max=0), "T_max=0"),
+    (lambda o: ExponentialLR(o, gamma=-0.5), r"gamma must be a number > 0, got -0.5"),
+    (lambda o: CosineAnnealingLR(o, T_max=0), r"T_max must be an int >= 1, got 0"),
     (lambda o: OneCycleLR(o, max_lr=1.0), "total_steps"),
-    (lambda o: OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=1.5), "pct_start=1.5"),
+    (lambda o: OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=1.5), r"pct_start must be a number in \[0, 1\], got 1.5"),
     (lambda o: OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"), "anneal_strategy"),
     (lambda o: OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=10), "2 values for 1"),
-    (lambda o: ReduceLROnPlateau(o, factor=1.0), "factor=1.0"),
+    (lambda o: ReduceLROnPlateau(o, factor=1.0), r"^ReduceLROnPlateau: factor must be a number in \[0, 1\), got 1.0"),
     (lambda o: ReduceLROnPlateau(o, mode="lowest"), "mode"),
     (lambda o: StepLR(o, step_size=2, last_epoch=3), "initial_lr"),
 ])
 def test_invalid_arguments(make, fragment):
     with pytest.raises(ValueError, match=fragment):
         make(sgd())
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda o: StepLR(o, step_size=2.5), r"step_size must be an int >= 1, got 2.5 \(float\)"),
+    (lambda o: StepLR(o, step_size="2"), r"^StepLR: step_size must be an int >= 1, got '2' \(str\)"),
+    (lambda o: StepLR(o, step_size=2, gamma=None), "gamma must be a number > 0, got None"),
+    (lambda o: MultiStepLR(o, milestones=3), "milestones must be a list"),
+    (lambda o: MultiStepLR(o, milestones=[1, 2.0]), r"milestones\[\] must be an int"),
+    (lambda o: CosineAnnealingLR(o, T_max=True), "T_max must be an int"),
+    (lambda o: OneCycleLR(o, max_lr="1", total_steps=3), "max_lr must be a number >= 0"),
+    (lambda o: OneCycleLR(o, max_lr=1.0, total_steps=3, three_phase="yes"), "three_phase must be True or False"),
+    (lambda o: ReduceLROnPlateau(o, patience=1.5), "patience must be an int >= 0, got 1.5"),
+    (lambda o: StepLR(o, step_size=2, last_epoch="0"), "last_epoch must be an int >= -1"),
+])
+def test_arguments_of_the_wrong_type(make, fragment):
+    with pytest.raises(TypeError, match=fragment):
+        make(sgd())
+
+
+def test_reduce_on_plateau_takes_numbers_only():
+    scheduler = ReduceLROnPlateau(sgd(), patience=0)
+    for bad in ("abc", None, [0.5, 0.4], True, np.zeros(2)):
+        with pytest.raises(TypeError, match=r"^ReduceLROnPlateau.step: metrics must be a number"):
+            scheduler.step(bad)
+    assert scheduler.last_epoch == 0 and scheduler.num_bad_epochs == 0
+    scheduler.step(np.array(1.0))                     # a 0-d array (e.g. a loss from numpy) is a number
+    scheduler.step(np.float32(2.0))
+    scheduler.step(float("nan"))                      # as in PyTorch: nan never improves
+    assert scheduler.best == 1.0 and scheduler.get_last_lr() == pytest.approx([0.001])
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (lambda d: d.update(last_epoch="3"), "last_epoch must be like"),
+    (lambda d: d.update(base_lrs=[0.1, 0.2]), "base_lrs must be a list"),
+    (lambda d: d.update(gamma=None), "gamma must be like"),
+    (lambda d: d.update(_initial=1), "_initial must be like"),
+])
+def test_scheduler_load_state_dict_checks_values_first(change, fragment):
+    scheduler = StepLR(sgd(), step_size=2, gamma=0.5)
+    saved = scheduler.state_dict()
+    change(saved)
+    before = scheduler.state_dict()
+    with pytest.raises(StateDictError, match=fragment):
+        scheduler.load_state_dict(saved)
+    assert scheduler.state_dict() == before
+
+
+def test_plateau_state_of_another_mode_is_refused():
+    scheduler = ReduceLROnPlateau(sgd(), mode="min")
+    with pytest.raises(StateDictError, match="mode is 'max', this scheduler was built with 'min'"):
+        scheduler.load_state_dict(ReduceLROnPlateau(sgd(), mode="max").state_dict())
 
 
 def test_needs_an_optimizer():

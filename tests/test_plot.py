@@ -1,7 +1,4 @@
 """mtorch.plot: recorders built on hooks collect the right numbers; figures are drawn and saved."""
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -91,27 +88,6 @@ def test_empty_recordings_say_what_to_do():
         plot.plot_activation_histograms(plot.ActivationRecorder(model))
     with pytest.raises(ValueError, match="run a backward pass"):
         plot.plot_gradient_flow(plot.GradientFlowRecorder(model))
-
-
-def test_mnist_example_inspect_saves_activation_and_gradient_flow_figures(tmp_path, rng):
-    """``--inspect`` on 64 fake images: both figures are written and the last line stays the accuracy."""
-    from mtorch.datasets.idx import write_idx
-    from mtorch.datasets.mnist import TEST_FILES, TRAIN_FILES
-
-    folder = tmp_path / "data" / "mnist"
-    folder.mkdir(parents=True)
-    for image_name, label_name in (TRAIN_FILES, TEST_FILES):
-        write_idx(folder / image_name, rng.integers(0, 256, (64, 28, 28), dtype=np.uint8))
-        write_idx(folder / label_name, rng.integers(0, 10, 64).astype(np.uint8))
-    script = pathlib.Path(__file__).resolve().parents[1] / "examples" / "MNIST_recognition.py"
-    result = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path / "data"),
-                             "--out", str(tmp_path / "runs"), "--epochs", "1", "--batch-size", "4",
-                             "--no-plots", "--inspect"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "inspection figures saved to" in result.stdout
-    assert result.stdout.strip().splitlines()[-1].startswith("test accuracy: ")
-    for suffix in ("_activations.png", "_gradient_flow.png"):
-        assert (tmp_path / "runs" / f"mnist_mlp{suffix}").stat().st_size > 1000
 
 
 def test_confusion_matrix_counts_true_against_predicted(tmp_path):

@@ -140,7 +140,7 @@ def test_errors_name_the_layer():
     for pool in (layers.MaxPool2d(2), layers.AvgPool2d(2), layers.AdaptiveAvgPool2d(1)):
         name = type(pool).__name__
         with pytest.raises(ShapeError, match=name):
-            pool(np.zeros((3, 4, 4)))
+            pool(np.zeros((4, 4)))                 # (C, H, W) is accepted unbatched, as PyTorch
         with pytest.raises(BackwardBeforeForwardError, match=name):
             pool.backward(np.zeros((1, 1, 1, 1)))
         pool(np.zeros((1, 2, 4, 4)))

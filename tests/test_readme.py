@@ -3,6 +3,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import mtorch
@@ -32,3 +33,14 @@ def test_the_tour_trains(capsys):
     exec(code, {})
     epoch, loss = capsys.readouterr().out.split()
     assert epoch == "0" and float(loss) < 0.6
+
+
+def test_the_residual_block_in_the_readme_is_right(rng):
+    namespace = {}
+    exec("from mtorch import Layer, Sequential, layers\n" + python_block_after("### Networks beyond a chain"),
+         namespace)
+    block = namespace["Block"]()
+    assert mtorch.gradcheck(block, rng.standard_normal((3, 8)))
+    reference = mtorch.layers.Residual(block.body)
+    x = rng.standard_normal((3, 8)).astype(np.float32)
+    np.testing.assert_allclose(block(x), reference(x), rtol=1e-6)

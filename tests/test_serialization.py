@@ -1,8 +1,15 @@
 """mtorch.save / mtorch.load: exact round trips, atomic writes, bit-identical resumption,
 and clear refusals of files that are not complete mtorch checkpoints or hold pickles."""
+import hashlib
+import io
+import json
 import math
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from collections import OrderedDict
 
@@ -10,7 +17,7 @@ import numpy as np
 import pytest
 
 import mtorch
-from mtorch import CheckpointError, Sequential
+from mtorch import CheckpointError, Sequential, serialization
 from mtorch.data import DataLoader, TensorDataset
 from mtorch.layers import Dropout, Linear, ReLU
 from mtorch.optim import SGD, Adam, AdamW
@@ -199,7 +206,7 @@ def test_damaged_or_newer_header(tmp_path):
                              (b'{"format": "other", "version": 1, "tree": null}', "format 'other'"),
                              (b"not json", "damaged"),
                              (b'{"format": "mtorch.checkpoint", "version": 1, "tree": {"array": "nope"}}',
-                              "does not match")):
+                              "refers to an array 'nope'")):
         with zipfile.ZipFile(path, "w") as archive:
             with archive.open("__mtorch__.npy", "w") as member:
                 np.lib.format.write_array(member, np.frombuffer(header, np.uint8))
@@ -264,3 +271,238 @@ def test_resuming_from_a_checkpoint_is_bit_identical(kind, tmp_path):
         assert value.dtype == np.float32
         np.testing.assert_array_equal(value, expected[name], err_msg=name)
     assert not np.array_equal(expected["0.weight"], make_run(kind, seed=0)[0].state_dict()["0.weight"])
+
+
+# ------------------------------------------------------------- file objects
+def test_save_and_load_file_objects(tmp_path):
+    obj = {"w": np.arange(5.0), "epoch": 2}
+    buffer = io.BytesIO()
+    mtorch.save(obj, buffer)
+    buffer.seek(0)
+    back = mtorch.load(buffer)
+    np.testing.assert_array_equal(back["w"], obj["w"]) and back["epoch"] == 2
+    with open(tmp_path / "f.npz", "wb") as f:
+        mtorch.save(obj, f)
+    with open(tmp_path / "f.npz", "rb") as f:
+        assert mtorch.load(f)["epoch"] == 2
+    assert mtorch.load(tmp_path / "f.npz")["epoch"] == 2
+
+    class Stream:                                     # readable, not seekable (a pipe, a socket)
+        def __init__(self, data):
+            self._f = io.BytesIO(data)
+
+        def read(self, n=-1):
+            return self._f.read(n)
+
+        def seekable(self):
+            return False
+
+    assert mtorch.load(Stream(buffer.getvalue()))["epoch"] == 2
+    with pytest.raises(CheckpointError, match="the file object is truncated or damaged"):
+        mtorch.load(io.BytesIO(buffer.getvalue()[:-100]))
+
+
+def test_a_stale_temporary_file_is_removed_by_the_next_save(tmp_path):
+    path = tmp_path / "c.npz"
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    dead = int(child.stdout)                          # a process that has ended
+    stale = tmp_path / f".c.npz.{dead}.0123456789ab.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    busy = tmp_path / f".c.npz.{os.getpid()}.0123456789ab.tmp"   # a save still running (this process)
+    busy.write_bytes(b"")
+    other = tmp_path / f".d.npz.{dead}.0123456789ab.tmp"           # another checkpoint's
+    other.write_bytes(b"")
+    mtorch.save({"x": 1}, path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["c.npz", busy.name, other.name])
+
+
+def _killed_saves(path, state_size, trials, seed):
+    """Fork a process that saves checkpoints to ``path`` in a loop and SIGKILL it after a random
+    delay, ``trials`` times; returns how many kills left a temporary file behind."""
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    mtorch.save({"version": 0, "w": np.zeros(state_size, np.float32)}, path)
+    one_save = time.perf_counter() - start
+    interrupted = 0
+    for trial in range(trials):
+        pid = os.fork()
+        if pid == 0:                                  # the child: save, save, save ... until killed
+            try:
+                version = 1000 * (trial + 1)
+                while True:
+                    version += 1
+                    mtorch.save({"version": version, "w": np.full(state_size, version, np.float32)}, path)
+            finally:
+                os._exit(1)
+        time.sleep(rng.uniform(0, 3 * one_save))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        checkpoint = mtorch.load(path)                # the old or the new one, complete
+        assert checkpoint["w"].shape == (state_size,)
+        assert np.all(checkpoint["w"] == checkpoint["version"]), trial
+        interrupted += len(os.listdir(path.parent)) > 1
+        mtorch.save(checkpoint, path)                 # the next save removes the dead one's file
+        assert os.listdir(path.parent) == [path.name], trial
+    return interrupted
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_save_killed_at_a_random_moment_leaves_a_complete_checkpoint(tmp_path):
+    interrupted = _killed_saves(tmp_path / "c.npz", state_size=1_000_000, trials=24, seed=0)
+    assert interrupted >= 5                           # most kills hit a save in progress
+
+
+def _resume(path, model, optimizer):
+    """The documented resume path."""
+    checkpoint = mtorch.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+
+
+def test_every_bit_flip_and_truncation_is_refused_and_changes_nothing(tmp_path):
+    model, optimizer, scheduler, loader = make_run("adam", seed=0)
+    train(model, optimizer, scheduler, loader, 1)
+    path = _saved(tmp_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 1})
+    data = path.read_bytes()
+    target, target_optimizer, _, _ = make_run("adam", seed=1)
+    train(target, target_optimizer, *make_run("adam", seed=1)[2:], 1)
+    model_before, optimizer_before = target.state_dict(), target_optimizer.state_dict()
+    _resume(path, *make_run("adam", seed=2)[:2])      # the intact file loads
+
+    rng = np.random.default_rng(0)
+    positions = np.concatenate([rng.integers(0, len(data), 100),            # anywhere
+                                rng.integers(len(data) - 600, len(data), 40),   # zip directory
+                                np.arange(0, 40, 4)])                       # first local header
+    broken = tmp_path / "broken.npz"
+    for position in positions:
+        damaged = bytearray(data)
+        damaged[position] ^= 1 << int(rng.integers(8))
+        broken.write_bytes(bytes(damaged))
+        with pytest.raises(CheckpointError, match="truncated or damaged|not an mtorch checkpoint"):
+            _resume(broken, target, target_optimizer)
+    for length in np.concatenate([rng.integers(0, len(data), 40), [len(data) - 1, len(data) - 64, 4, 22]]):
+        broken.write_bytes(data[:length])
+        with pytest.raises(CheckpointError):
+            _resume(broken, target, target_optimizer)
+
+    for key, value in target.state_dict().items():
+        np.testing.assert_array_equal(value, model_before[key])
+    after = target_optimizer.state_dict()
+    assert after["param_groups"] == optimizer_before["param_groups"]
+    for i, entry in optimizer_before["state"].items():
+        for key, value in entry.items():
+            np.testing.assert_array_equal(after["state"][i][key], value)
+
+
+# ---------------------------------------------------------- crafted files
+def _crafted(path, members, header=None, version=2, compress_type=zipfile.ZIP_STORED, flag_bits=0):
+    """A hand-made archive: ``members`` (name -> bytes, or a list of pairs) plus an mtorch header for ``header``
+    (a tree), sealed with the SHA-256 comment ``mtorch.save`` writes, so that only what is
+    crafted is wrong."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.comment = serialization._DIGEST_PREFIX + b"0" * 64
+        if header is not None:
+            text = header if isinstance(header, bytes) else json.dumps(
+                {"format": "mtorch.checkpoint", "version": version, "tree": header}).encode()
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.frombuffer(text, np.uint8))
+            archive.writestr("__mtorch__.npy", buffer.getvalue())
+        for name, content in (members.items() if isinstance(members, dict) else members):
+            info = zipfile.ZipInfo(name)
+            info.compress_type = compress_type
+            archive.writestr(info, content)
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):     # general purpose flags
+        start = data.find(signature)
+        while flag_bits and start >= 0:
+            data[start + offset] |= flag_bits
+            start = data.find(signature, start + 1)
+    data[-64:] = hashlib.sha256(data[:-len(serialization._DIGEST_PREFIX) - 64]).hexdigest().encode()
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _npy(array=None, header=None):
+    buffer = io.BytesIO()
+    if header is None:
+        np.lib.format.write_array(buffer, array)
+    else:
+        np.lib.format.write_array_header_1_0(buffer, header)
+        buffer.write(b"\0" * 64)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("members, tree, kwargs, fragment", [
+    ({"w.npy": _npy(np.zeros(3))}, {"array": "w"}, {}, None),                     # well-formed: loads
+    ({"w.npy": _npy(np.zeros(3))}, {"array": "w"}, {"flag_bits": 1}, "encrypted"),
+    ({"w.npy": _npy(np.zeros(3))}, {"array": "w"}, {"compress_type": zipfile.ZIP_DEFLATED}, "compressed"),
+    ({"w.npy": _npy(np.zeros(3))}, {"array": "w"}, {"compress_type": zipfile.ZIP_LZMA}, "compressed"),
+    ({"w.npy": _npy(header={"descr": "<f8", "fortran_order": False, "shape": (1 << 39,)})},
+     {"array": "w"}, {}, r"announces shape \(549755813888,\)"),                   # 4 TiB of float64
+    ({"w.npy": _npy(header={"descr": "<f8", "fortran_order": False, "shape": (-5,)})},
+     {"array": "w"}, {}, "damaged"),
+    ({"w.npy": _npy(header={"descr": "|O", "fortran_order": False, "shape": (1,)})},
+     {"array": "w"}, {}, "pickled Python objects"),
+    ({"w.npy": b"\x93NUMPY\x09\x00junk"}, {"array": "w"}, {}, "damaged"),
+    ({"w.npy": b"not npy"}, {"array": "w"}, {}, "damaged"),
+    ({"w.npy": _npy(np.zeros(3))}, {"array": "v"}, {}, "refers to an array 'v'"),
+    ({"w.npy": _npy(np.zeros(3)), "v.npy": _npy(np.zeros(1))}, {"array": "w"}, {}, "does not use"),
+    ({"w.npy": _npy(np.zeros(3))}, {"scalar": "w"}, {}, "damaged"),
+    ({"w.npy": _npy(np.zeros(3))}, {"array": "w", "list": []}, {}, "malformed node"),
+    ({}, {"dict": [[True, 1]]}, {}, "damaged"),
+    ({}, {"dict": [["a", 1], ["a", 2]]}, {}, "twice"),
+    ({}, {"list": {"a": 1}}, {}, "damaged"),
+    ({}, {"set": [1]}, {}, "unknown node kind"),
+    ({}, [1, 2], {}, "malformed node"),
+    ({}, {"list": [{"list": []}]}, {"version": 0}, "damaged '__mtorch__' header"),
+    ({}, {"list": []}, {"version": "2"}, "damaged '__mtorch__' header"),
+])
+def test_crafted_archives(members, tree, kwargs, fragment, tmp_path):
+    path = _crafted(tmp_path / "c.npz", members, tree, **kwargs)
+    if fragment is None:
+        np.testing.assert_array_equal(mtorch.load(path), np.zeros(3))
+        return
+    with pytest.raises(CheckpointError, match=fragment):
+        mtorch.load(path)
+
+
+def test_deep_nesting_is_refused_both_ways(tmp_path):
+    deep = []
+    for _ in range(serialization.MAX_DEPTH + 1):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested deeper than 100"):
+        mtorch.save(deep, tmp_path / "deep.npz")
+    assert os.listdir(tmp_path) == []
+    tree = {"list": []}
+    for _ in range(150):                                  # within json's limit, beyond MAX_DEPTH
+        tree = {"list": [tree]}
+    with pytest.raises(CheckpointError, match="nested deeper than 100"):
+        mtorch.load(_crafted(tmp_path / "a.npz", {}, tree))
+    text = b'{"format": "mtorch.checkpoint", "version": 2, "tree": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+    with pytest.raises(CheckpointError, match="damaged '__mtorch__' header"):   # RecursionError in json
+        mtorch.load(_crafted(tmp_path / "b.npz", {}, text))
+
+
+def test_a_duplicated_member_is_refused(tmp_path):
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        path = _crafted(tmp_path / "c.npz", [("w.npy", _npy(np.zeros(3))), ("w.npy", _npy(np.ones(3)))],
+                        {"array": "w"})
+    with pytest.raises(CheckpointError, match="'w.npy' appears twice"):
+        mtorch.load(path)
+
+
+def test_a_version_1_checkpoint_without_digest_still_loads(tmp_path):
+    path = tmp_path / "old.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in (("__mtorch__", np.frombuffer(json.dumps(
+                {"format": "mtorch.checkpoint", "version": 1, "tree": {"array": "w"}}).encode(), np.uint8)),
+                            ("w", np.arange(3))):
+            with archive.open(name + ".npy", "w") as member:
+                np.lib.format.write_array(member, array)
+    np.testing.assert_array_equal(mtorch.load(path), np.arange(3))
+    data = bytearray(path.read_bytes())
+    data[data.index(np.arange(3).tobytes()) + 8] ^= 1             # the member's CRC still guards it
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="truncated or damaged"):
+        mtorch.load(path)

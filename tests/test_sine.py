@@ -40,11 +40,17 @@ def test_indexing_and_loader():
     assert len(data) == 10 and "n_sequences=10" in repr(data)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(n_sequences=0), "n_sequences"), (dict(n_sequences=2, seq_len=1.5), "seq_len"),
-    (dict(n_sequences=2, dt=0), "dt"), (dict(n_sequences=2, freq_range=(2, 1)), "freq_range")])
-def test_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(n_sequences=0), ValueError, "^SineWaves: n_sequences must be an int >= 1, got 0"),
+    (dict(n_sequences=2, seq_len=1.5), TypeError, "seq_len must be an int"),
+    (dict(n_sequences=2, dt=0), ValueError, "dt must be a number > 0"),
+    (dict(n_sequences=2, dt=True), TypeError, "dt must be a number > 0, got True"),
+    (dict(n_sequences=2, freq_range=(2, 1)), ValueError, "low <= high"),
+    (dict(n_sequences=2, freq_range=("1", 2)), TypeError, r"freq_range\[0\] must be a number"),
+    (dict(n_sequences=2, freq_range=[1, 2, 3]), TypeError, "a pair"),
+    (dict(n_sequences=2, seed=-1), ValueError, "seed must be an int >= 0")])
+def test_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
         SineWaves(**kwargs)
 
 

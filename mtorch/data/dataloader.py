@@ -1,10 +1,10 @@
 """DataLoader: iterate over a dataset in (shuffled) mini-batches of numpy arrays."""
 import math
-import numbers
 
 import numpy as np
 
 from .. import random as mrandom
+from ..validation import check_bool, check_int
 
 
 def default_collate(samples):
@@ -12,14 +12,47 @@ def default_collate(samples):
 
     Tuple samples ``(x, y)`` give a tuple of stacked arrays ``(X, Y)`` with
     the batch on the first axis; dict samples a dict; anything else (arrays,
-    numbers) one stacked array.
+    numbers) one stacked array. Samples that do not stack (arrays of
+    different shapes, tuples of different lengths, other keys) raise a
+    ``ValueError`` naming the shapes found.
     """
     first = samples[0]
     if isinstance(first, (tuple, list)):
-        return tuple(np.stack([s[k] for s in samples]) for k in range(len(first)))
+        if any(not isinstance(s, (tuple, list)) or len(s) != len(first) for s in samples):
+            raise ValueError(f"DataLoader: cannot batch samples of different structure: "
+                             f"{sorted({_structure(s) for s in samples})}")
+        return tuple(_stack([s[k] for s in samples], f"element {k} of the samples") for k in range(len(first)))
     if isinstance(first, dict):
-        return {k: np.stack([s[k] for s in samples]) for k in first}
-    return np.stack(samples)
+        if any(not isinstance(s, dict) or s.keys() != first.keys() for s in samples):
+            raise ValueError(f"DataLoader: cannot batch samples of different structure: "
+                             f"{sorted({_structure(s) for s in samples})}")
+        return {k: _stack([s[k] for s in samples], f"the samples' {k!r}") for k in first}
+    return _stack(samples, "the samples")
+
+
+def _stack(values, what):
+    try:
+        return np.stack(values)
+    except ValueError:
+        shapes = sorted({_shape(v) for v in values}, key=str)
+        raise ValueError(f"DataLoader: cannot stack {what} into a batch: they differ in shape "
+                         f"({', '.join(shapes[:4])}{', ...' if len(shapes) > 4 else ''}); samples of "
+                         "different sizes need padding or a batch_size of 1") from None
+
+
+def _shape(value):
+    try:
+        return str(np.shape(value))
+    except ValueError:                 # a ragged nested list
+        return f"a ragged {type(value).__name__}"
+
+
+def _structure(sample):
+    if isinstance(sample, dict):
+        return f"dict with keys {sorted(map(str, sample))}"
+    if isinstance(sample, (tuple, list)):
+        return f"{type(sample).__name__} of {len(sample)}"
+    return type(sample).__name__
 
 
 class DataLoader:
@@ -56,15 +89,10 @@ class DataLoader:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__, "
                             f"got {type(dataset).__name__}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be an int >= 1, got {batch_size!r}")
-        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise TypeError(f"DataLoader: {name} must be True or False, got {flag!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-            raise ValueError(f"DataLoader: seed must be None or an int >= 0, got {seed!r}")
-        self.dataset, self.batch_size = dataset, int(batch_size)
-        self.shuffle, self.drop_last, self.seed = bool(shuffle), bool(drop_last), seed
+        self.dataset, self.batch_size = dataset, check_int("DataLoader", "batch_size", batch_size, minimum=1)
+        self.shuffle = check_bool("DataLoader", "shuffle", shuffle)
+        self.drop_last = check_bool("DataLoader", "drop_last", drop_last)
+        self.seed = None if seed is None else check_int("DataLoader", "seed", seed, minimum=0)
         self._rng = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self):

@@ -1,5 +1,5 @@
 """Dataset and TensorDataset: what a DataLoader draws samples from."""
-import numpy as np
+from ..validation import as_real_array
 
 
 class Dataset:
@@ -62,7 +62,7 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays):
         if not arrays:
             raise ValueError("TensorDataset: expected at least one array")
-        self.arrays = tuple(np.asarray(a) for a in arrays)
+        self.arrays = tuple(as_real_array("TensorDataset", a, f"array {i}") for i, a in enumerate(arrays))
         for i, a in enumerate(self.arrays):
             if a.ndim == 0:
                 raise ValueError(f"TensorDataset: array {i} is a scalar; every array needs a "

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import random as mrandom
+from ..validation import as_real_array, check_int, check_real
 
 
 def stratified_split(labels, test_fraction, seed=None):
@@ -26,12 +27,13 @@ def stratified_split(labels, test_fraction, seed=None):
         >>> len(train_idx), len(test_idx)
         (4, 2)
     """
-    labels = np.asarray(labels)
+    labels = as_real_array("stratified_split", labels, "labels")
     if labels.ndim != 1 or labels.size == 0 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"stratified_split: expected a non-empty 1-D integer array of labels, "
                          f"got shape {labels.shape} and dtype {labels.dtype}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"stratified_split: test_fraction must be in (0, 1), got {test_fraction!r}")
+    test_fraction = check_real("stratified_split", "test_fraction", test_fraction, minimum=0, maximum=1,
+                               open_min=True, open_max=True)
+    seed = None if seed is None else check_int("stratified_split", "seed", seed, minimum=0)
     rng = mrandom.generator() if seed is None else np.random.default_rng(seed)
 
     _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)

@@ -5,11 +5,12 @@ Datasets index like arrays: ``dataset[i]`` is one ``(sample, label)`` pair and
 batch at once.
 """
 from .cifar10 import CIFAR10
-from .download import ChecksumError, DownloadError, download, sha256_file, verify_file
+from .download import ChecksumError, DownloadError, download, sha256_file, verify_cached, verify_file
 from .idx import IDXError, read_idx, write_idx
 from .iris import Iris
 from .image_dataset import ImageDataset
 from .mnist import MNIST, FashionMNIST
 from .paths import DatasetNotFoundError, data_root
 from .sine import SineWaves
+from .text import CharDataset, TinyShakespeare
 from .transforms import Normalize

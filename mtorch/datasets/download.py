@@ -15,28 +15,42 @@ How it works:
   download therefore never leaves a file at the destination, and the temporary
   file is removed.
 * If no mirror succeeds, ``DownloadError`` lists every mirror and why it failed
-  (network error, HTTP status, checksum mismatch).
+  (network error, HTTP status, checksum mismatch), and the folders created for
+  the file are removed again: a failed download leaves nothing behind.
+
+Files already on disk are checked with ``verify_cached``: hashed once, and the
+result remembered in the folder's ``.verified.json`` (file size, modification
+time, hash), so later runs only compare sizes and times.
 """
 import hashlib
 import http.client
+import json
 import os
 import secrets
 import urllib.request
 from pathlib import Path
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
+
+from ..validation import check_bool
+from .paths import DatasetNotFoundError
 
 CHUNK_SIZE = 1 << 20
 TIMEOUT_SECONDS = 30
 _ALGORITHMS = ("sha256", "md5")
 
 
+RECORD_NAME = ".verified.json"
+_verified = {}                 # resolved path -> record, for folders where no record can be written
+
+
 class ChecksumError(ValueError):
     """A file's hash is not the expected one (names the file, both hashes and the algorithm)."""
 
-    def __init__(self, name, algorithm, expected, actual):
+    def __init__(self, name, algorithm, expected, actual, advice=""):
         self.name, self.algorithm, self.expected, self.actual = name, algorithm, expected, actual
-        super().__init__(f"checksum mismatch for {name}: expected {algorithm} {expected}, got {actual}")
+        super().__init__(f"checksum mismatch for {name}: expected {algorithm} {expected}, got {actual}"
+                         + (f". {advice}" if advice else ""))
 
 
 class DownloadError(OSError):
@@ -89,6 +103,53 @@ def verify_file(path, sha256=None, md5=None):
             raise ChecksumError(Path(path).name, algorithm, expected, actual)
 
 
+def verify_cached(path, sha256=None, md5=None):
+    """Raise ``ChecksumError`` unless the file at ``path`` has the given hashes, hashing it only once.
+
+    After a successful check the file's size, modification time and hashes
+    are recorded in ``.verified.json`` in its folder (or, where the folder is
+    read-only, in memory for this process). A later call finds the record and
+    skips the hashing while size and time are unchanged; any edit of the file
+    changes its time, so it is hashed again and a changed byte is found.
+    """
+    path = Path(path)
+    expected = _expected_hashes(sha256, md5)
+    stat = path.stat()
+    record = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, **expected}
+    records = _read_records(path.parent / RECORD_NAME)
+    if records.get(path.name) == record or _verified.get(str(path.resolve())) == record:
+        return
+    for algorithm, value in expected.items():
+        actual = file_hash(path, algorithm)
+        if actual != value:
+            raise ChecksumError(str(path), algorithm, value, actual,
+                                "The file is damaged or was changed; delete it to download it again")
+    _verified[str(path.resolve())] = record
+    records[path.name] = record
+    _write_records(path.parent / RECORD_NAME, records)
+
+
+def _read_records(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            records = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return records if isinstance(records, dict) else {}
+
+
+def _write_records(path, records):
+    """Write the record atomically; a folder that cannot be written keeps no record (not an error)."""
+    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            json.dump(records, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def download(urls, path, sha256=None, desc=None, md5=None, progress=True):
     """Fetch ``path`` from the first mirror in ``urls`` that serves the right bytes.
 
@@ -106,23 +167,36 @@ def download(urls, path, sha256=None, desc=None, md5=None, progress=True):
         The destination as a ``Path``.
 
     Raises:
-        DownloadError: no mirror worked; the message lists each mirror's failure.
-            Nothing is left at ``path`` or in its folder.
+        DownloadError: no mirror worked (or the folder cannot be created); the
+            message lists each mirror's failure. Nothing is left at ``path``,
+            and folders created for it are removed again.
     """
     expected = _expected_hashes(sha256, md5)
     urls = [urls] if isinstance(urls, str) else list(urls)
     if not urls:
         raise ValueError("download: no URL given")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    failures = []
-    for url in urls:
+    created = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    try:
         try:
-            _fetch_verified(url, path, expected, desc or path.name, progress)
-            return path
-        except (OSError, ValueError, http.client.HTTPException) as error:
-            failures.append((url, error))
-    raise DownloadError(path, failures)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DownloadError(path, [(f"(creating the folder {path.parent})", error)]) from None
+        failures = []
+        for url in urls:
+            try:
+                _fetch_verified(url, path, expected, desc or path.name, progress)
+                return path
+            except (OSError, ValueError, http.client.HTTPException) as error:
+                failures.append((url, error))
+        raise DownloadError(path, failures)
+    except BaseException:
+        for folder in created:                   # innermost first; only while empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
 
 
 def _fetch_verified(url, path, expected, desc, progress):
@@ -148,3 +222,26 @@ def _fetch_verified(url, path, expected, desc, progress):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def ensure_files(owner, directory, names, download, fetch, advice):
+    """Make sure ``directory`` holds the files ``names``.
+
+    Missing files are fetched with ``fetch(directory, missing)`` when
+    ``download`` is true; otherwise, or when that raises ``DownloadError``,
+    ``DatasetNotFoundError`` names ``owner`` (the public class), the missing
+    files and the folder, followed by ``advice`` (where to get them by hand).
+    """
+    directory = Path(directory)
+    download = check_bool(owner, "download", download)
+    missing = [name for name in names if not (directory / name).is_file()]
+    if not missing:
+        return
+    failure = "(download=False, so nothing was downloaded)"
+    if download:
+        try:
+            fetch(directory, missing)
+            return
+        except DownloadError as error:
+            failure = f"The download failed (no network?): {error}"
+    raise DatasetNotFoundError(f"{owner}: missing {', '.join(missing)} in {directory}.\n{advice}\n{failure}")

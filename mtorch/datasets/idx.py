@@ -15,6 +15,8 @@ C order (http://yann.lecun.com/exdb/mnist/)::
 gzip by its first bytes, whatever the file is called.
 """
 import gzip
+import math
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -30,10 +32,34 @@ class IDXError(ValueError):
     """A file is not a valid IDX file (foreign, truncated, or with extra bytes); names the file."""
 
 
+_MAX_DEFLATE_RATIO = 1032      # deflate never expands less: n compressed bytes hold at most 1032 n
+
+
 def _open(path):
+    """``(file object, gzipped)``, the file opened for reading its IDX content."""
     with open(path, "rb") as f:
         gzipped = f.read(2) == _GZIP_MAGIC
-    return gzip.open(path, "rb") if gzipped else open(path, "rb")
+    return (gzip.open(path, "rb") if gzipped else open(path, "rb")), gzipped
+
+
+def _check_size(path, gzipped, total, shape, dtype):
+    """Refuse, before anything is allocated, a header announcing ``total`` bytes (header and
+    data) that the file cannot hold: a plain file must have exactly that size; a gzip file
+    must say so in its trailer (the size modulo 2**32) and be large enough to inflate to it."""
+    size = os.path.getsize(path)
+    announced = f"header says shape {shape} of {dtype.name} ({total} bytes with the header)"
+    if not gzipped:
+        if size < total:
+            raise IDXError(f"{path}: truncated IDX file: {announced}, the file has {size} bytes")
+        if size > total:
+            raise IDXError(f"{path}: IDX file has extra bytes: {announced}, the file has {size} bytes")
+        return
+    with open(path, "rb") as f:
+        f.seek(max(size - 4, 0))
+        trailer = int.from_bytes(f.read(4), "little")
+    if total > size * _MAX_DEFLATE_RATIO or trailer != total % 2 ** 32:
+        raise IDXError(f"{path}: truncated or damaged IDX file: {announced}, but the gzip stream of "
+                       f"{size} bytes holds {trailer} bytes (modulo 2**32) by its trailer")
 
 
 def _read_exactly(f, n, path, what):
@@ -47,7 +73,9 @@ def read_idx(path):
     """Read an IDX file (raw or gzip-compressed) into a numpy array.
 
     The header is validated: magic number, element type code, dimensions, and
-    that the data is exactly ``prod(sizes) * itemsize`` bytes. The elements are
+    that the data is exactly ``prod(sizes) * itemsize`` bytes, which is checked
+    against the file's size (for gzip, its trailer) before memory is
+    allocated, so a damaged header cannot ask for terabytes. The elements are
     read straight into the result (no intermediate copy), which is returned in
     native byte order and is writable.
 
@@ -62,14 +90,16 @@ def read_idx(path):
             bytes, or its gzip stream is corrupt. The message names the file.
     """
     path = Path(path)
+    opened, gzipped = _open(path)
     try:
-        with _open(path) as f:
+        with opened as f:
             magic = _read_exactly(f, 4, path, "header")
             if magic[:2] != b"\x00\x00" or magic[2] not in _CODE_TO_DTYPE:
                 raise IDXError(f"{path}: not an IDX file: first bytes are {magic.hex(' ')}, expected "
                                f"00 00 <type code in {', '.join(f'{c:02x}' for c in _CODE_TO_DTYPE)}> <ndim>")
             dtype, ndim = _CODE_TO_DTYPE[magic[2]], magic[3]
             shape = struct.unpack(f">{ndim}I", _read_exactly(f, 4 * ndim, path, "dimension sizes"))
+            _check_size(path, gzipped, 4 + 4 * ndim + math.prod(shape) * dtype.itemsize, shape, dtype)
             out = np.empty(shape, dtype=dtype)
             view = memoryview(out.reshape(-1).view(np.uint8))
             filled = 0

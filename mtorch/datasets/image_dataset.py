@@ -1,7 +1,8 @@
 """ImageDataset: uint8 images and int64 labels held in memory, converted one batch at a time."""
 from ..data.dataset import Dataset
-from .download import DownloadError
-from .paths import DatasetNotFoundError, data_root
+from ..validation import check_bool
+from .download import ensure_files
+from .paths import data_root
 from .transforms import Normalize
 
 
@@ -20,23 +21,16 @@ class ImageDataset(Dataset):
     class_names = mean = std = None
 
     def __init__(self, root, train, transform):
-        self.root, self.train, self.transform = data_root(root), bool(train), transform
+        self.root, self.train = data_root(root), check_bool(type(self).__name__, "train", train)
+        if transform is not None and not callable(transform):
+            raise TypeError(f"{type(self).__name__}: transform must be callable or None, "
+                            f"got {type(transform).__name__}")
+        self.transform = transform
 
     def _ensure_files(self, directory, names, download):
         """Make sure ``directory`` holds ``names``: fetch the missing ones when ``download``,
         else (or when fetching fails) raise ``DatasetNotFoundError`` saying what to put where."""
-        missing = [name for name in names if not (directory / name).is_file()]
-        if not missing:
-            return
-        failure = "(download=False, so nothing was downloaded)"
-        if download:
-            try:
-                self._fetch(directory, missing)
-                return
-            except DownloadError as error:
-                failure = f"The download failed (no network?): {error}"
-        raise DatasetNotFoundError(f"{type(self).__name__}: missing {', '.join(missing)} in {directory}.\n"
-                                   f"{self._advice(directory)}\n{failure}")
+        ensure_files(type(self).__name__, directory, names, download, self._fetch, self._advice(directory))
 
     @classmethod
     def standard_transform(cls, flatten=False):

@@ -22,11 +22,18 @@ def read_iris_csv(path):
 
     ``features`` is float32 ``(N, 4)``, ``labels`` int64 ``(N,)`` with values in
     ``[0, len(class_names))``. Raises ``ValueError`` naming the file and line
-    when the header's counts disagree with the rows, a field is not a number,
-    a row has the wrong number of fields or a class index is out of range.
+    when the file is not UTF-8 text, the header's counts disagree with the
+    rows, a field is not a number, a row has the wrong number of fields or a
+    class index is out of range.
     """
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().splitlines()
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ValueError(f"{path}, line {line}: not UTF-8 text (byte {data[error.start]:#04x}); "
+                         "expected a CSV file") from None
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:

@@ -7,11 +7,13 @@ Both are published as the same four gzip-compressed IDX files (see ``idx.py``)::
 
 kept under ``<root>/mnist/`` and ``<root>/fashion-mnist/`` (``root``: see
 ``paths.py``). Missing files are downloaded from public mirrors and checked
-against the checksums below before they are used.
+against the checksums below; files already there are checked against them too,
+once (``verify_cached`` remembers the result), so a damaged or edited file is
+refused with the advice to delete it.
 """
 import numpy as np
 
-from .download import download as download_file
+from .download import download as download_file, verify_cached
 from .idx import read_idx
 from .image_dataset import ImageDataset
 from .paths import ENV_VAR
@@ -35,6 +37,8 @@ class _IDXImageDataset(ImageDataset):
         directory = self.root / self.folder
         names = TRAIN_FILES if self.train else TEST_FILES
         self._ensure_files(directory, names, download)
+        for name in names:                   # hashed once, then remembered (see verify_cached)
+            verify_cached(directory / name, sha256=self.checksums[name][1])
         image_path, label_path = (directory / name for name in names)
         self.images = read_idx(image_path)
         self.labels = read_idx(label_path).astype(np.int64)

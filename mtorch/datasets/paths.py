@@ -27,6 +27,8 @@ def data_root(root=None):
         >>> data_root()                          # $MTORCH_DATA_DIR, else <repo>/datasets
     """
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"data_root: root must be a folder (str or path), got {type(root).__name__}")
         return Path(root).expanduser()
     env = os.environ.get(ENV_VAR)
     if env:

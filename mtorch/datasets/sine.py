@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import random as mrandom
 from ..data.dataset import Dataset
+from ..validation import check_int, check_real
 
 
 class SineWaves(Dataset):
@@ -51,19 +52,23 @@ class SineWaves(Dataset):
     """
 
     def __init__(self, n_sequences, seq_len=50, dt=0.1, freq_range=1.0, seed=None):
-        for name, value in (("n_sequences", n_sequences), ("seq_len", seq_len)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"SineWaves: {name} must be an int >= 1, got {value!r}")
-        if not (isinstance(dt, numbers.Real) and dt > 0):
-            raise ValueError(f"SineWaves: dt must be a number > 0, got {dt!r}")
-        low, high = (freq_range, freq_range) if isinstance(freq_range, numbers.Real) else freq_range
-        if not 0 < low <= high:
-            raise ValueError(f"SineWaves: freq_range must be a number > 0 or (low, high) with "
-                             f"0 < low <= high, got {freq_range!r}")
+        n_sequences = check_int("SineWaves", "n_sequences", n_sequences, minimum=1)
+        seq_len = check_int("SineWaves", "seq_len", seq_len, minimum=1)
+        dt = check_real("SineWaves", "dt", dt, minimum=0, open_min=True)
+        if isinstance(freq_range, numbers.Real) and not isinstance(freq_range, (bool, np.bool_)):
+            freq_range = (freq_range, freq_range)
+        if not isinstance(freq_range, (tuple, list)) or len(freq_range) != 2:
+            raise TypeError(f"SineWaves: freq_range must be a number > 0 or a pair (low, high), "
+                            f"got {freq_range!r}")
+        low, high = (check_real("SineWaves", f"freq_range[{i}]", f, minimum=0, open_min=True)
+                     for i, f in enumerate(freq_range))
+        if low > high:
+            raise ValueError(f"SineWaves: freq_range must have low <= high, got {tuple(freq_range)!r}")
+        seed = None if seed is None else check_int("SineWaves", "seed", seed, minimum=0)
         rng = mrandom.generator() if seed is None else np.random.default_rng(seed)
         self.phases = rng.uniform(0, 2 * math.pi, n_sequences)
         self.freqs = rng.uniform(low, high, n_sequences) if low < high else np.full(n_sequences, float(low))
-        self.seq_len, self.dt = int(seq_len), float(dt)
+        self.seq_len, self.dt = seq_len, dt
         angle = self.freqs[:, None] * (np.arange(self.seq_len) * self.dt) + self.phases[:, None]
         self.inputs = np.sin(angle).astype(np.float32)[..., None]
         self.targets = np.cos(angle).astype(np.float32)[..., None]

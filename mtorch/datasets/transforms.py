@@ -6,6 +6,8 @@ only one batch ever exists in float32.
 """
 import numpy as np
 
+from ..validation import as_real_array, check_bool, check_real
+
 
 class Normalize:
     """Scale pixels to [0, 1], then standardise: ``y = (x / 255 - mean) / std``, as float32.
@@ -31,12 +33,12 @@ class Normalize:
     """
 
     def __init__(self, mean=0.0, std=1.0, flatten=False):
-        if not std > 0:
-            raise ValueError(f"Normalize: std must be positive, got {std!r}")
-        self.mean, self.std, self.flatten = float(mean), float(std), bool(flatten)
+        self.mean = check_real("Normalize", "mean", mean)
+        self.std = check_real("Normalize", "std", std, minimum=0, open_min=True)
+        self.flatten = check_bool("Normalize", "flatten", flatten)
 
     def __call__(self, images):
-        x = np.asarray(images, dtype=np.float32)
+        x = np.asarray(as_real_array("Normalize", images, "images"), dtype=np.float32)
         if x.ndim < 2:
             raise ValueError(f"Normalize: expected images of shape (..., H, W), got {x.shape}")
         if x is images:

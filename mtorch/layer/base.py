@@ -12,12 +12,21 @@ from .hooks import Hooks
 from .registry import Registry
 from .state import State
 
-_produced = weakref.WeakValueDictionary()      # id -> array, for outputs of top-level layer calls
+_produced = {}          # id -> weak reference, for the outputs of the latest top-level layer calls
+_REMEMBERED = 256
+
+
+def _remember(out):
+    """Note that a layer call returned ``out`` (kept for the latest few hundred calls)."""
+    _produced[id(out)] = weakref.ref(out)
+    if len(_produced) > _REMEMBERED:
+        del _produced[next(iter(_produced))]
 
 
 def _was_produced(x):
-    """Whether ``x`` is an array some layer call returned (not data)."""
-    return isinstance(x, np.ndarray) and _produced.get(id(x)) is x
+    """Whether ``x`` is an array some recent layer call returned (not data)."""
+    ref = _produced.get(id(x)) if isinstance(x, np.ndarray) else None
+    return ref is not None and ref() is x
 
 
 class Layer(Registry, Hooks, InputChecks, State):
@@ -86,6 +95,9 @@ class Layer(Registry, Hooks, InputChecks, State):
         reentrant (bool): class attribute; True for a layer meant to be called several
             times per forward pass (an RNN cell in a time loop) that keeps one cache per
             call and is backpropagated once per call, last call first.
+        parameter_constraints (dict): optional class attribute, e.g. ``{"tau": "positive"}``:
+            the range a parameter must stay in when ``check_layer``/``gradcheck`` move the
+            parameters to random values (see ``mtorch.testing.randomize``).
     """
 
     batch_independent = True
@@ -119,25 +131,20 @@ class Layer(Registry, Hooks, InputChecks, State):
         top = Layer._depth == 0
         if top:
             Layer._passes += 1
-        self._count_use()
-        self.needs_input_grad = self._wants_input_grad(inputs, top)
+        state = self.__dict__              # bookkeeping written directly: this runs on every call
+        state["_uses"] = state["_uses"] + 1 if state.get("_pass") == Layer._passes else 1
+        state["_pass"] = Layer._passes
+        state["needs_input_grad"] = self._wants_input_grad(inputs, top)
         Layer._depth += 1
         try:
             out = self.forward(*inputs, **kwargs)
         finally:
             Layer._depth -= 1
-        out = self._run_forward_hooks(inputs[0] if len(inputs) == 1 else inputs, out)
+        if self._forward_hooks:
+            out = self._run_forward_hooks(inputs[0] if len(inputs) == 1 else inputs, out)
         if top and isinstance(out, np.ndarray):
-            _produced[id(out)] = out
+            _remember(out)
         return out
-
-    def _count_use(self):
-        """Count the calls of this instance in the current forward pass."""
-        if self.__dict__.get("_pass") == Layer._passes:
-            object.__setattr__(self, "_uses", self._uses + 1)
-        else:
-            object.__setattr__(self, "_pass", Layer._passes)
-            object.__setattr__(self, "_uses", 1)
 
     def _wants_input_grad(self, inputs, top):
         if self.input_grad is not None:
@@ -217,23 +224,26 @@ def _with_hooks(backward):
 
     @functools.wraps(backward)
     def run(self, grad_out, *args, **kwargs):
-        if self.__dict__.get("_in_backward"):
+        state = self.__dict__
+        if state.get("_in_backward"):
             return backward(self, grad_out, *args, **kwargs)
-        if self.__dict__.get("_uses", 1) > 1 and not self.reentrant:
+        if state.get("_uses", 1) > 1 and not self.reentrant:
             raise GradientError(
                 f"{self._short_repr()} was called {self._uses} times in one forward pass, but a layer "
                 f"keeps only its last call's cache, so backward would be wrong for the earlier calls. "
                 f"Use one instance per call; to use the same weights twice, call layer.share() for "
                 f"the second use")
-        object.__setattr__(self, "_in_backward", True)
+        state["_in_backward"] = True
         Parameter._backward_depth += 1
         try:
             grad_in = backward(self, grad_out, *args, **kwargs)
         finally:
             Parameter._backward_depth -= 1
-            object.__setattr__(self, "_in_backward", False)
+            state["_in_backward"] = False
         if not self.needs_input_grad:
             grad_in = None
-        return self._run_backward_hooks(grad_in, grad_out)
+        if self._backward_hooks:
+            grad_in = self._run_backward_hooks(grad_in, grad_out)
+        return grad_in
 
     return run

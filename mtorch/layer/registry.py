@@ -34,13 +34,12 @@ class Registry:
             raise RuntimeError(
                 f"{type(self).__name__}: call super().__init__() at the start of __init__ "
                 f"before assigning attributes (assigning {name!r})")
-        from .base import Layer
         if isinstance(value, Parameter):
             self._forget(name, keep=self._parameters)
             self._parameters[name] = value
             if value.name is None:
                 value.name = name
-        elif isinstance(value, Layer):
+        elif isinstance(value, Registry):          # a Layer
             self._forget(name, keep=self._layers)
             self._layers[name] = value
         elif name in self._buffers:

@@ -4,6 +4,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..errors import StateDictError
+from ..utils.torch_bridge import to_numpy
 from .registry import join
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -13,10 +14,10 @@ class State:
     """``state_dict``, ``load_state_dict``, ``to``, ``double``, ``float`` (a base of ``Layer``)."""
 
     def state_dict(self):
-        """An ordered dict of copies of every parameter and buffer, keyed by dotted name."""
-        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
-        state.update((name, np.array(b, copy=True)) for name, b in self.named_buffers())
-        return state
+        """An ordered dict of copies of every parameter and buffer, keyed by dotted name, in
+        PyTorch's order: each layer's parameters, then its buffers, then its sub-layers'."""
+        targets = self._state_targets()
+        return OrderedDict((key, np.array(current, copy=True)) for key, (_, _, current) in targets.items())
 
     def _state_targets(self):
         """``{dotted name: (owning layer, attribute, current array)}`` for every parameter and buffer."""
@@ -35,7 +36,9 @@ class State:
         the array it replaces) before anything is written, so a failed load
         leaves the layer unchanged. With ``strict=True`` missing or unexpected
         keys raise ``StateDictError``; a wrong shape or a value that is not an
-        array of real numbers always does. Returns ``(missing_keys, unexpected_keys)``.
+        array of real numbers always does. Values may be PyTorch tensors (a
+        ``torch_model.state_dict()``), converted as ``mtorch.utils.from_torch_state_dict``
+        does. Returns ``(missing_keys, unexpected_keys)``.
         """
         name = type(self).__name__
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
@@ -54,8 +57,8 @@ class State:
             if key not in state_dict:
                 continue
             try:
-                value = np.array(state_dict[key])
-            except (TypeError, ValueError) as error:
+                value = np.array(to_numpy(state_dict[key]))        # a torch tensor works too
+            except (TypeError, ValueError, RuntimeError) as error:
                 problems.append(f"key {key!r} is not an array ({error})")
                 continue
             if value.dtype.kind not in "biuf":

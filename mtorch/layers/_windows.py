@@ -1,46 +1,78 @@
-"""Sliding windows over the two spatial axes, shared by convolution and pooling.
+"""What the window layers share: image shapes (batched or not, 1-d or 2-d), window geometry, index adjoints.
 
-A 2-d window layer (Conv2d, MaxPool2d, AvgPool2d) looks at ``kH x kW``
-positions of a padded input. Window ``(p, q)`` of the output covers input
-rows ``p*sH + i*dH`` and columns ``q*sW + j*dW`` for the kernel offsets
-``i < kH, j < kW`` (s = stride, d = dilation)::
+Convolution, pooling, padding and upsampling work on ``(N, C, H, W)``
+images internally. A 1-d layer's ``(N, C, L)`` input is the image
+``(N, C, 1, L)``, and an unbatched ``(C, H, W)`` or ``(C, L)`` input is a
+batch of one: ``Images`` converts (views, never copies) and converts back.
 
-    H_out = floor((H + pad_top + pad_bottom - dH*(kH - 1) - 1) / sH) + 1
+A window ``(p, q)`` of a padded image covers rows ``p*sH + i*dH`` and
+columns ``q*sW + j*dW`` for the kernel offsets ``i < kH, j < kW``
+(s = stride, d = dilation); along one axis::
 
-Two views of the same windows live here:
-
-* ``im2col`` copies every window into one row of a matrix, so a convolution
-  becomes a single matrix product (BLAS).
-* ``offset_slices`` gives, for each kernel offset ``(i, j)``, the slices that
-  pick that offset's input pixel from every window at once: ``x[..., rows,
-  cols]`` has the output's spatial shape. Pooling takes the max or the sum of
-  these ``kH*kW`` strided views and adds gradients back through them in
-  backward; convolution's ``col2im`` does the same for its channels-last
-  windows. Either way, one vectorised add per kernel offset.
+    out = floor((size + pad_before + pad_after - d*(k - 1) - 1) / s) + 1
 """
 import numpy as np
 
 from ..errors import ShapeError
+from ..validation import check_ints
 
 
-def pair(value, name, owner, minimum=1):
-    """``value`` as a pair of ints >= ``minimum`` (an int is used for both axes)."""
-    if isinstance(value, (int, np.integer)):
-        value = (value, value)
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(v, (int, np.integer)) for v in value)):
-        raise TypeError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(value) < minimum:
-        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {tuple(value)}")
-    return tuple(int(v) for v in value)
+def sizes(owner, name, value, dims, minimum=1):
+    """An int or ``dims`` ints, as a 2-tuple for the ``(H, W)`` axes (a 1-d layer's H entry is 1, or 0 for padding)."""
+    value = check_ints(owner, name, value, dims, minimum)
+    return value if dims == 2 else (0 if minimum == 0 else 1,) + value
 
 
-def output_size(size, kernel, stride, pads, dilation, layer):
-    """Output extent of one spatial axis; raise ``ShapeError`` naming ``layer`` when no window fits."""
-    out = (size + pads[0] + pads[1] - dilation * (kernel - 1) - 1) // stride + 1
-    if out < 1:
+class Images:
+    """The shape bookkeeping of a window layer's input and output.
+
+    ``Images(layer, x, dims, channels)`` checks ``x`` against
+    ``(N, C, *spatial)`` or the unbatched ``(C, *spatial)`` (``channels``:
+    the required C, or None) and holds it as ``.x``, an ``(N, C, H, W)``
+    view. ``output(y)`` reshapes an ``(N, C', H', W')`` result back to the
+    caller's form, ``grad(g)`` does the reverse for a gradient.
+    """
+
+    def __init__(self, layer, x, dims, channels=None):
+        spatial = ("H", "W") if dims == 2 else ("L",)
+        pattern = ("C" if channels is None else channels,) + spatial
+        batched = np.ndim(x) != dims + 1
+        x = layer.check_input(x, ("N",) + pattern if batched else pattern)
+        self.dims, self.batched, self.shape = dims, batched, x.shape
+        self.x = x.reshape((-1,) + (x.shape[-dims - 1],) + (1,) * (2 - dims) + x.shape[-dims:])
+
+    def output_shape(self, channels, hw):
+        """The caller's shape of an ``(N, channels, *hw)`` result: 1-d drops H, unbatched drops N."""
+        return (self.x.shape[:1] if self.batched else ()) + (channels,) + tuple(hw)[2 - self.dims:]
+
+    def output(self, y):
+        """``y (N, C', H', W')`` in the input's form (a view)."""
+        return y.reshape(self.output_shape(y.shape[1], y.shape[2:]))
+
+    def grad(self, g):
+        """A gradient in the output's form, as ``(N, C', H', W')``."""
+        g = g if self.batched else g[None]
+        return g if self.dims == 2 else g[:, :, None, :]
+
+    def input_grad(self, dx):
+        """``dx (N, C, H, W)`` in the input's shape."""
+        return dx.reshape(self.shape)
+
+
+def output_size(layer, size, kernel, stride, pads, dilation, ceil_mode=False):
+    """Number of windows along one axis; raise ``ShapeError`` naming ``layer`` when none fits.
+
+    ``ceil_mode`` (pooling) rounds up, counting a last window that runs past
+    the end as long as it starts inside the input or its leading padding.
+    """
+    extent = dilation * (kernel - 1) + 1
+    span = size + pads[0] + pads[1] - extent
+    if span < 0:
         raise ShapeError(f"{layer._short_repr()}: input size {size} (padded by {pads}) is smaller than the "
-                         f"kernel's extent {dilation * (kernel - 1) + 1}")
+                         f"kernel's extent {extent}")
+    out = -(-span // stride) + 1 if ceil_mode else span // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pads[0]:
+        out -= 1
     return out
 
 
@@ -57,50 +89,17 @@ def offset_slices(kernel, stride, dilation, out_hw):
             yield (i, j), (rows, cols)
 
 
-def im2col(x_nhwc, kernel, stride, dilation, out_hw, transposed=False, ones=False):
-    """Copy every window of a channels-last ``(N, Hp, Wp, C)`` array into a row.
+def take_adjoint(g, index, size, axis):
+    """The adjoint of ``np.take(x, index, axis)`` for an ``x`` with ``size`` entries along ``axis``.
 
-    Returns ``X_col`` of shape ``(N * H_out * W_out, kH * kW * C)``, rows
-    ordered ``(n, p, q)`` and columns ``(i, j, c)``. The windows are an
-    ``as_strided`` view (no copy); the one copy moves contiguous runs of
-    ``kW * C`` numbers when dilation is 1.
-
-    ``ones=True`` appends a column of ones (the bias trick: with the bias as
-    an extra row of the weight matrix, one matrix product adds it).
-    ``transposed=True`` returns ``X_col.T`` instead, copied in runs along the
-    image rows: the faster layout when ``C == 1`` (runs of ``kW`` numbers
-    would be short).
+    ``out[..., k, ...] = sum of g[..., m, ...] over the m with index[m] == k``
+    (zero where no m picks k): the gradient of a gather, computed as sums
+    of sorted segments, so exact for any values (no ``0 * inf``).
     """
-    n, _, _, c = x_nhwc.shape
-    sn, sh, sw, sc = x_nhwc.strides
-    shape = (n, out_hw[0], out_hw[1], kernel[0], kernel[1], c)
-    strides = (sn, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1], sc)
-    order = (3, 4, 5, 0, 1, 2) if transposed else (0, 1, 2, 3, 4, 5)
-    windows = np.lib.stride_tricks.as_strided(
-        x_nhwc, shape=[shape[a] for a in order], strides=[strides[a] for a in order], writeable=False)
-    rows, columns = n * out_hw[0] * out_hw[1], kernel[0] * kernel[1] * c
-    if transposed:
-        cols = np.empty((columns + ones, rows), dtype=x_nhwc.dtype)
-        body = cols[:columns]
-    else:
-        cols = np.empty((rows, columns + ones), dtype=x_nhwc.dtype)
-        body = cols[:, :columns]
-    body.reshape(windows.shape)[...] = windows      # splitting axes: a view into cols, never a copy
-    if ones:
-        cols[-1 if transposed else (slice(None), -1)] = 1
-    return cols
-
-
-def col2im(grad_windows, padded_shape, stride, dilation):
-    """The adjoint of ``im2col``: add each window's gradient back onto the pixels it came from.
-
-    ``grad_windows[i, j]`` is the gradient of kernel offset ``(i, j)``'s pixel
-    in every window, ``(N, H_out, W_out, C)``: ``grad_windows`` has shape
-    ``(kH, kW, N, H_out, W_out, C)`` (any memory order). Returns the
-    channels-last padded ``(N, Hp, Wp, C)`` sum, one vectorised add per kernel offset.
-    """
-    kernel, out_hw = grad_windows.shape[:2], grad_windows.shape[3:5]
-    out = np.zeros(padded_shape, dtype=grad_windows.dtype)
-    for (i, j), (rows, columns) in offset_slices(kernel, stride, dilation, out_hw):
-        out[:, rows, columns, :] += grad_windows[i, j]
-    return out
+    order = np.argsort(index, kind="stable")
+    starts = np.searchsorted(index[order], np.arange(size))
+    picked = np.bincount(index, minlength=size) > 0
+    sums = np.add.reduceat(np.take(g, order, axis=axis), np.minimum(starts, len(index) - 1), axis=axis)
+    shape = [1] * g.ndim
+    shape[axis] = size
+    return np.where(picked.reshape(shape), sums, 0).astype(g.dtype, copy=False)

@@ -126,6 +126,7 @@ class _BatchNorm(_Normalization):
 
     def forward(self, x):
         x = self._check(x)
+        shape = (1, -1) + (1,) * (x.ndim - 2)               # broadcasts a (C,) vector over x
         batch_stats = self.training or not self.track_running_stats
         m = x.size // self.num_features
         if batch_stats:
@@ -133,16 +134,16 @@ class _BatchNorm(_Normalization):
                 raise ValueError(f"{self._short_repr()}: expected more than 1 value per channel when "
                                  f"training, got input of shape {x.shape}")
             mean = channel_sum(x) / max(m, 1)                       # an empty batch: 0, nothing tracked
-            centred = x - _per_channel(mean, x.ndim)
+            centred = x - mean.reshape(shape)
             var = channel_sum(centred, centred) / max(m, 1)
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean, var, m)
         else:
             mean, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
-            centred = x - _per_channel(mean, x.ndim)
+            centred = x - mean.reshape(shape)
         inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
-        x_hat = centred * _per_channel(inv_std, x.ndim)
-        self._cache = (x_hat, inv_std, batch_stats)
+        x_hat = centred * inv_std.reshape(shape)
+        self._cache = (x_hat, inv_std, batch_stats, shape)
         return self._scale_shift(x_hat)
 
     def _update_running_stats(self, mean, var, m):
@@ -157,7 +158,7 @@ class _BatchNorm(_Normalization):
     def backward(self, grad_out):
         cache = self._cache
         g = self.check_grad_out(grad_out, None if cache is None else cache[0].shape)
-        x_hat, inv_std, batch_stats = cache
+        x_hat, inv_std, batch_stats, shape = cache
         g_sum, gx_sum = channel_sum(g), channel_sum(g, x_hat)
         scale = inv_std
         if self.affine:
@@ -166,10 +167,9 @@ class _BatchNorm(_Normalization):
                 self.bias.add_grad(g_sum)
             scale = inv_std * self.weight.data
         if not batch_stats:
-            return g * _per_channel(scale, g.ndim)
+            return g * scale.reshape(shape)
         m = max(g.size // self.num_features, 1)
-        mean_g, mean_gx = _per_channel(g_sum / m, g.ndim), _per_channel(gx_sum / m, g.ndim)
-        return _per_channel(scale, g.ndim) * (g - mean_g - x_hat * mean_gx)
+        return scale.reshape(shape) * (g - (g_sum / m).reshape(shape) - x_hat * (gx_sum / m).reshape(shape))
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

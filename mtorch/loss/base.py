@@ -1,9 +1,17 @@
 """Loss base class, the result object a loss call returns, and the input checks losses share."""
+import numbers
+import operator
+
 import numpy as np
 
 from ..errors import ShapeError
+from ..validation import as_real_array, check_choice, check_real
+from . import _checks
 
-_REDUCTIONS = ("mean", "sum", "none")
+
+def _each(grad, fn):
+    """``fn`` applied to a gradient, or to each gradient of a tuple (a loss of several inputs)."""
+    return tuple(fn(g) for g in grad) if isinstance(grad, tuple) else fn(grad)
 
 
 class LossResult:
@@ -11,11 +19,21 @@ class LossResult:
 
     Attributes:
         value: the loss, a float (an array of per-element losses for ``reduction='none'``).
-        grad: ``dL/d(input)``, the input's shape (for ``'none'``: the gradient of the sum of the values).
+        grad: ``dL/d(input)``, the input's shape (for ``'none'``: the gradient of the sum of
+            the values). A loss of several inputs gives a tuple, one gradient per
+            differentiable input in argument order, e.g. ``(dL/dx1, dL/dx2)``.
 
-    ``backward()`` hands ``grad`` to the loss's backward hook (usually
-    ``module.backward``) and returns what the hook returns.
+    ``backward()`` hands ``grad`` to the loss's ``backward_func`` and returns what it
+    returns: ``backward_func(*grads)`` for one function, or, for a tuple of them,
+    each called with its own input's gradient (a tuple of their results).
+
+    ``loss / k``, ``loss * k`` and ``k * loss`` (``k`` a number) give a new result
+    with the value and every gradient scaled by the same factor and the same
+    ``backward_func``: PyTorch's ``(loss / k).backward()`` for a batch split into
+    ``k`` micro-batches whose gradients add up.
     """
+
+    __array_ufunc__ = None          # ``array * loss`` is refused, ``np.float64(2) * loss`` scales
 
     def __init__(self, value, grad, backward_func=None):
         self.value, self.grad = value, grad
@@ -25,7 +43,10 @@ class LossResult:
         if self._backward_func is None:
             raise RuntimeError("this loss has no backward hook: construct it with "
                                "backward_func=module.backward (or the module itself)")
-        return self._backward_func(self.grad)
+        grads = self.grad if isinstance(self.grad, tuple) else (self.grad,)
+        if isinstance(self._backward_func, tuple):
+            return tuple(None if func is None else func(g) for func, g in zip(self._backward_func, grads))
+        return self._backward_func(*grads)
 
     def item(self):
         """The loss as a Python float (as ``torch.Tensor.item``)."""
@@ -34,97 +55,140 @@ class LossResult:
     def __float__(self):
         return self.item()
 
+    def _scaled(self, k, op):
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Real):
+            return NotImplemented
+        return LossResult(op(self.value, float(k)), _each(self.grad, lambda g: op(g, g.dtype.type(k))),
+                          self._backward_func)
+
+    def __mul__(self, k):
+        return self._scaled(k, operator.mul)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, k):
+        if not isinstance(k, (bool, np.bool_)) and isinstance(k, numbers.Real) and k == 0:
+            raise ZeroDivisionError("LossResult: cannot divide a loss by 0")
+        return self._scaled(k, operator.truediv)
+
     def __repr__(self):
         return f"LossResult(value={self.value})"
 
 
-def _backward_entry(func):
-    """A Layer, or a Layer's bound ``backward``, becomes its ``run_backward`` so its backward hooks fire too."""
-    owner = getattr(func, "__self__", None)
-    if getattr(func, "__name__", "") == "backward" and hasattr(owner, "run_backward"):
-        return owner.run_backward
-    return getattr(func, "run_backward", None) or getattr(func, "backward", func)
+def _backward_entry(owner, name, func):
+    """What ``result.backward()`` calls for ``func``: a Layer's ``backward`` (which fires the
+    Layer's backward hooks), or ``func`` itself (a bound ``module.backward``, any function)."""
+    entry = getattr(func, "backward", func)
+    if not callable(entry):
+        raise TypeError(f"{owner}: {name} must be callable or a Layer, got {func!r} ({type(func).__name__})")
+    return entry
 
 
 class Loss:
-    """Base class: subclasses implement ``forward(input, target) -> (value, grad)``.
+    """Base class: subclasses implement ``forward(input, target) -> (value, grad)`` (a loss of
+    several inputs takes its own arguments, e.g. ``forward(input1, input2, target)``, and
+    returns a tuple of gradients), usually ending with ``self._reduce(losses, grad)``.
 
     Args:
-        backward_func: called with ``dL/d(input)`` by ``result.backward()``;
-            a function such as ``module.backward``, or a Layer; a Layer (or its
-            bound ``backward``) is called through ``run_backward`` so its backward hooks fire.
+        backward_func: what ``result.backward()`` calls with ``dL/d(input)``: a
+            function such as ``module.backward``, or a Layer (its ``backward`` is
+            called). A loss of several inputs takes one function, called as
+            ``backward_func(*grads)``, or a tuple with one function or Layer (or
+            None to skip) per differentiable input.
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``, as in PyTorch.
+
+    Class attributes:
+        differentiable_inputs: the names of the arguments the loss differentiates, in
+            order (``('input',)`` for most); ``result.grad`` is a tuple when there are several.
+        reductions: the accepted values of ``reduction``.
     """
 
-    def __init__(self, backward_func=None, reduction="mean"):
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, "
-                             f"got {reduction!r}")
-        if backward_func is not None and not callable(backward_func) and not hasattr(backward_func, "backward"):
-            raise TypeError(f"{type(self).__name__}: backward_func must be callable or a Layer, "
-                            f"got {type(backward_func).__name__}")
-        self.backward_func = _backward_entry(backward_func)
-        self.reduction = reduction
+    differentiable_inputs = ("input",)
+    reductions = ("mean", "sum", "none")
 
-    def __call__(self, input, target):
-        value, grad = self.forward(input, target)
+    def __init__(self, backward_func=None, reduction="mean"):
+        self.reduction = check_choice(self, "reduction", reduction, self.reductions)
+        self.backward_func = self._backward_funcs(backward_func)
+
+    @property
+    def _name(self):
+        return type(self).__name__
+
+    def _backward_funcs(self, backward_func):
+        if not isinstance(backward_func, (tuple, list)):
+            return None if backward_func is None else _backward_entry(self._name, "backward_func", backward_func)
+        names = self.differentiable_inputs
+        if len(backward_func) != len(names):
+            raise ValueError(f"{self._name}: backward_func has {len(backward_func)} entries, expected "
+                             f"{len(names)} (one per differentiable input: {', '.join(names)})")
+        return tuple(None if f is None else _backward_entry(self._name, f"backward_func[{i}]", f)
+                     for i, f in enumerate(backward_func))
+
+    def __call__(self, *args, **kwargs):
+        with np.errstate(all="ignore"):      # NaN and inf propagate silently, as in PyTorch
+            value, grad = self.forward(*args, **kwargs)
         return LossResult(value, grad, self.backward_func)
 
     def forward(self, input, target):
-        raise NotImplementedError(f"{type(self).__name__} must implement forward(input, target)")
+        raise NotImplementedError(f"{self._name} must implement forward(input, target)")
 
-    def _reduce(self, losses, grads, total=None):
-        """Reduce per-element ``losses`` and scale their gradients ``grads`` to match.
+    def _reduce(self, losses, grad, total=None):
+        """Reduce per-element ``losses`` and scale their gradient ``grad`` (or tuple of them) to match.
 
-        ``grads`` is d(sum of losses)/d(input); for 'mean' both are divided by
+        ``grad`` is d(sum of losses)/d(input); for 'mean' both are divided by
         ``total`` (default ``losses.size``; class-weighted losses pass the sum
         of the weights). A zero ``total`` (nothing to average, e.g. an empty
         batch) gives a NaN value and a zero gradient, as in PyTorch. Returns ``(value, grad)``.
         """
         if self.reduction == "none":
-            return losses, grads
+            return losses, grad
         if self.reduction == "sum":
-            return float(losses.sum()), grads
+            return float(losses.sum()), grad
         n = losses.size if total is None else total
         if n == 0:
-            return float("nan"), np.zeros_like(grads)
-        return float(losses.sum() / n), grads / grads.dtype.type(n)
+            return float("nan"), _each(grad, np.zeros_like)
+        return float(losses.sum() / n), _each(grad, lambda g: g / g.dtype.type(n))
 
     # ------------------------------------------------- checks shared by losses
-    def _float_input(self, input):
-        """``input`` as a floating array (its own float dtype; integers become float32)."""
-        x = np.asarray(input)
-        if np.issubdtype(x.dtype, np.floating):
-            return x
-        if x.dtype.kind in "biu":
-            return x.astype(np.float32)
-        raise TypeError(f"{type(self).__name__}: input must be a numeric array, got dtype {x.dtype}")
+    def _float_input(self, input, name="input"):
+        """``input`` as a floating array (its own float dtype; bools and integers become float32)."""
+        return _checks.float_array(self._name, name, input)
 
-    def _same_shape_target(self, x, target):
+    def _inputs(self, names, *inputs):
+        """Several inputs (named ``names``) of one shape, as arrays of their common float dtype."""
+        xs = [self._float_input(x, name) for name, x in zip(names, inputs)]
+        dtype = np.result_type(*xs)
+        for name, x in zip(names[1:], xs[1:]):
+            _checks.check_shape(self._name, name, x, xs[0].shape, f" ({names[0]}'s shape)")
+        return [x.astype(dtype, copy=False) for x in xs]
+
+    def _same_shape_target(self, x, target, name="target"):
         """``target`` as an array of ``x``'s shape and dtype, or ``ShapeError``."""
-        t = np.asarray(target)
-        if t.shape != x.shape:
-            raise ShapeError(f"{type(self).__name__}: expected target of shape {x.shape} "
-                             f"(the input's shape), got {t.shape}")
-        if t.dtype.kind not in "biuf":
-            raise TypeError(f"{type(self).__name__}: target must be a numeric array, got dtype {t.dtype}")
+        t = as_real_array(self, target, name)
+        _checks.check_shape(self._name, name, t, x.shape, " (the input's shape)")
+        return t.astype(x.dtype, copy=False)
+
+    def _sign_target(self, x, target, shape=None):
+        """A target of 1s and -1s (``shape``, default ``x``'s) in ``x``'s dtype, or ``ValueError``."""
+        t = as_real_array(self, target, "target")
+        _checks.check_shape(self._name, "target", t, x.shape if shape is None else shape)
+        _checks.first_outside(self._name, "target", t, (t != 1) & (t != -1), "be 1 or -1 (not 0/1 labels)")
         return t.astype(x.dtype, copy=False)
 
     def _class_weight(self, weight):
         """The constructor's per-class ``weight`` as a float64 ``(C,)`` array (None stays None)."""
         if weight is None:
             return None
-        weight = np.array(weight, dtype=np.float64)
+        weight = _checks.float_array(self._name, "weight", weight, np.float64)
         if weight.ndim != 1:
-            raise ShapeError(f"{type(self).__name__}: weight must be 1-D (one per class), "
-                             f"got shape {weight.shape}")
+            raise ShapeError(f"{self._name}: weight must be 1-D (one per class), got shape {weight.shape}")
         return weight
 
     def _check_class_count(self, x, class_axis):
         """For losses with a per-class ``self.weight``: ``ShapeError`` unless it (if given)
         has one entry per class of ``x``."""
         if self.weight is not None and self.weight.size != x.shape[class_axis]:
-            raise ShapeError(f"{type(self).__name__}: weight has {self.weight.size} entries but the "
+            raise ShapeError(f"{self._name}: weight has {self.weight.size} entries but the "
                              f"input of shape {x.shape} has {x.shape[class_axis]} classes")
 
     def _class_indices(self, x, target, class_axis, alternative="", ignore_index=None):
@@ -139,28 +203,20 @@ class Loss:
         ``np.take_along_axis(x, y, class_axis)`` picks each target's score:
         ``y`` int64 indices (0 where ignored) and ``keep`` False where ignored.
         """
-        name, n_classes = type(self).__name__, x.shape[class_axis]
+        n_classes = x.shape[class_axis]
         expected = x.shape[:class_axis] + x.shape[class_axis + 1:]
-        t = np.asarray(target)
-        if t.shape != expected:
-            raise ShapeError(f"{name}: expected target of shape {expected} (class indices){alternative} "
-                             f"for input of shape {x.shape}, got {t.shape}")
-        if t.dtype.kind == "f":
-            fractional = ~np.isfinite(t) | (t != np.round(t))
-            if fractional.any():
-                where = tuple(int(i) for i in np.argwhere(fractional)[0])
-                raise ValueError(f"{name}: class targets must be integers, got {t[where]} "
-                                 f"at position {where} (dtype {t.dtype})")
-        elif t.dtype.kind not in "iu":
-            raise ValueError(f"{name}: class targets must be integers, got dtype {t.dtype}")
-        t = t.astype(np.int64, copy=False)
+        t = as_real_array(self, target, "target")
+        _checks.check_shape(self._name, "target", t, expected,
+                            f" (class indices){alternative} for input of shape {x.shape}")
+        t = _checks.integer_array(self._name, "target", t)
         keep = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
-        outside = keep & ((t < 0) | (t >= n_classes))
-        if outside.any():
-            where = tuple(int(i) for i in np.argwhere(outside)[0])
-            raise ValueError(f"{name}: class index {t[where]} at position {where} is out of range "
-                             f"for {n_classes} classes (expected 0 <= index < {n_classes})")
+        _checks.first_outside(self._name, "target", t, keep & ((t < 0) | (t >= n_classes)),
+                              f"be a class index in [0, {n_classes}) for {n_classes} classes")
         return np.expand_dims(np.where(keep, t, 0), class_axis), np.expand_dims(keep, class_axis)
+
+    def _margin(self, margin):
+        """A margin (a gap the loss asks for) as a float, or an error unless it is a number >= 0."""
+        return check_real(self, "margin", margin, minimum=0)
 
     def extra_repr(self):
         """Constructor arguments beyond ``reduction`` for ``repr``; subclasses override."""
@@ -168,4 +224,4 @@ class Loss:
 
     def __repr__(self):
         extra = self.extra_repr()
-        return f"{type(self).__name__}(reduction={self.reduction!r}{', ' + extra if extra else ''})"
+        return f"{self._name}(reduction={self.reduction!r}{', ' + extra if extra else ''})"

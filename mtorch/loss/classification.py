@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..functional import log_softmax
+from ..validation import check_int, check_real
 from .base import Loss
 
 
@@ -25,11 +26,12 @@ class _ClassLoss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", weight=None, ignore_index=-100):
         super().__init__(backward_func, reduction)
-        self.weight, self.ignore_index = self._class_weight(weight), int(ignore_index)
+        self.weight = self._class_weight(weight)
+        self.ignore_index = check_int(self, "ignore_index", ignore_index)
 
     def _class_axis(self, x):
         if x.ndim == 0:
-            raise ShapeError(f"{type(self).__name__}: expected input of shape (N, C), (N, C, d1, ...) "
+            raise ShapeError(f"{self._name}: expected input of shape (N, C), (N, C, d1, ...) "
                              f"or (C,), got a scalar")
         axis = 1 if x.ndim > 1 else 0
         self._check_class_count(x, axis)
@@ -87,19 +89,17 @@ class CrossEntropyLoss(_ClassLoss):
         ``'none'`` gives ``(N,)`` / ``(N, d1, ...)`` / ``()``; grad has the input's shape.
 
     Example:
-        >>> loss_func = CrossEntropyLoss(backward_func=module.backward)
-        >>> loss = loss_func(np.array([[2.0, 0.0, 0.0]]), np.array([0]))
+        >>> loss = CrossEntropyLoss()(np.array([[2.0, 0.0, 0.0]]), np.array([0]))
         >>> loss.value            # -log(e^2 / (e^2 + 2))
         0.2395447...
-        >>> loss.backward()       # runs module.backward(loss.grad)
+        >>> loss.grad             # softmax(x) - onehot(y)
+        array([[-0.21301396,  0.10650698,  0.10650698]])
     """
 
     def __init__(self, backward_func=None, reduction="mean", label_smoothing=0.0, weight=None,
                  ignore_index=-100):
         super().__init__(backward_func, reduction, weight, ignore_index)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = check_real(self, "label_smoothing", label_smoothing, minimum=0, maximum=1)
 
     def forward(self, input, target):
         x = self._float_input(input)
@@ -108,7 +108,7 @@ class CrossEntropyLoss(_ClassLoss):
         w = self._class_weights(x, axis)
         if np.shape(target) == x.shape:
             if self.ignore_index >= 0:
-                raise ValueError(f"CrossEntropyLoss: ignore_index={self.ignore_index} needs class-index "
+                raise ValueError(f"{self._name}: ignore_index={self.ignore_index} needs class-index "
                                  f"targets, got probabilities of shape {x.shape}")
             a = w * ((1 - self.label_smoothing) * self._same_shape_target(x, target) + eps_c)
             total = None

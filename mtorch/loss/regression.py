@@ -1,4 +1,4 @@
-"""Regression losses: squared error, absolute error and their blend, Smooth L1.
+"""Regression losses: squared error, absolute error and their blends, Smooth L1 and Huber.
 
 Each compares an input ``x`` with a target ``y`` of the same shape element by
 element; with ``d = x - y``:
@@ -10,6 +10,8 @@ MSELoss         ``d^2``                                ``2 d``
 L1Loss          ``|d|``                                ``sign(d)`` (0 at d = 0)
 SmoothL1Loss    ``d^2 / (2 beta)`` if ``|d| < beta``   ``d / beta`` if ``|d| < beta``
                 else ``|d| - beta / 2``                else ``sign(d)``
+HuberLoss       ``d^2 / 2`` if ``|d| < delta``         ``clip(d, -delta, delta)``
+                else ``delta (|d| - delta / 2)``
 ==============  =====================================  ==========================================
 
 ``reduction='mean'`` divides the sum (and every gradient) by the number of
@@ -20,6 +22,7 @@ shape and float dtype.
 """
 import numpy as np
 
+from ..validation import check_real
 from .base import Loss
 
 
@@ -76,9 +79,7 @@ class SmoothL1Loss(Loss):
 
     def __init__(self, backward_func=None, reduction="mean", beta=1.0):
         super().__init__(backward_func, reduction)
-        if beta < 0:
-            raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta}")
-        self.beta = float(beta)
+        self.beta = check_real(self, "beta", beta, minimum=0)
 
     def forward(self, input, target):
         x = self._float_input(input)
@@ -92,3 +93,35 @@ class SmoothL1Loss(Loss):
 
     def extra_repr(self):
         return f"beta={self.beta}"
+
+
+class HuberLoss(Loss):
+    """Squared error near zero, absolute error scaled by ``delta`` beyond it (PyTorch's HuberLoss).
+
+    ``l(d) = 0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``;
+    ``dl/dx = d`` or ``delta sign(d)``, i.e. ``clip(d, -delta, delta)``: the
+    gradient of an outlier is capped at ``delta``. Huber is ``delta`` times
+    SmoothL1Loss with ``beta = delta``.
+
+    Args:
+        delta: where the loss turns from quadratic to linear (> 0, default 1.0).
+
+    Example:
+        >>> loss = HuberLoss(delta=2.0)(np.array([1.0, 4.0]), np.array([0.0, 0.0]))
+        >>> loss.value, loss.grad        # (0.5 + 2 * (4 - 1)) / 2, [1, 2] / 2
+        (3.25, array([0.5, 1. ]))
+    """
+
+    def __init__(self, backward_func=None, reduction="mean", delta=1.0):
+        super().__init__(backward_func, reduction)
+        self.delta = check_real(self, "delta", delta, minimum=0, open_min=True)
+
+    def forward(self, input, target):
+        x = self._float_input(input)
+        d = x - self._same_shape_target(x, target)
+        abs_d = np.abs(d)
+        losses = np.where(abs_d < self.delta, 0.5 * d * d, self.delta * (abs_d - 0.5 * self.delta))
+        return self._reduce(losses, np.clip(d, -self.delta, self.delta))
+
+    def extra_repr(self):
+        return f"delta={self.delta}"

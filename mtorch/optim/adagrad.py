@@ -29,11 +29,15 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
 
+    _state_arrays = ("sum",)
+
+    def _required_state(self, group):
+        return {"step", "sum"}
+
     def _validate(self, group):
         super()._validate(group)
-        self._check("lr_decay", group["lr_decay"], lambda v: v >= 0, "a number >= 0")
-        self._check("initial_accumulator_value", group["initial_accumulator_value"],
-                    lambda v: v >= 0, "a number >= 0")
+        self._real(group, "lr_decay", minimum=0)
+        self._real(group, "initial_accumulator_value", minimum=0)
 
     def _update(self, p, state, group):
         if not state:

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..validation import check_real
 from .optimizer import Optimizer
 
 
@@ -36,14 +37,20 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad))
 
+    _state_arrays = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def _required_state(self, group):
+        return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set())
+
     def _validate(self, group):
         super()._validate(group)
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{self._name}: invalid betas={betas!r}, expected a pair (beta1, beta2)")
-        for i, beta in enumerate(betas):
-            self._check(f"betas[{i}]", beta, lambda v: 0 <= v < 1, "a number in [0, 1)")
-        group["betas"] = tuple(betas)
+            raise TypeError(f"{self._name}: betas must be a pair (beta1, beta2) of numbers in [0, 1), "
+                            f"got {betas!r} ({type(betas).__name__})")
+        group["betas"] = tuple(check_real(self._name, f"betas[{i}]", beta, minimum=0, maximum=1, open_max=True)
+                               for i, beta in enumerate(betas))
+        self._bool(group, "amsgrad")
 
     def _update(self, p, state, group):
         lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]

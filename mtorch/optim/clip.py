@@ -5,7 +5,7 @@ import numpy as np
 
 from ..layer import Layer
 from ..parameter import Parameter
-from .optimizer import check_number
+from ..validation import check_bool, check_real
 
 
 def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
@@ -32,17 +32,24 @@ def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
     Returns:
         float: the total norm of the gradients before clipping.
     """
-    check_number("clip_grad_norm", "max_norm", max_norm, lambda v: v >= 0, "a number >= 0")
-    check_number("clip_grad_norm", "norm_type", norm_type, lambda v: v > 0, "a number > 0 or math.inf")
+    max_norm = check_real("clip_grad_norm", "max_norm", max_norm, minimum=0)
+    norm_type = check_real("clip_grad_norm", "norm_type", norm_type, minimum=0, open_min=True, allow_inf=True)
+    error_if_nonfinite = check_bool("clip_grad_norm", "error_if_nonfinite", error_if_nonfinite)
     if isinstance(params, Layer):
         params = params.parameters()
     elif isinstance(params, Parameter):
         params = [params]
+    elif isinstance(params, (np.ndarray, str, bytes, dict)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"clip_grad_norm: params must be a Layer, a Parameter or an iterable of "
+                        f"Parameters, got {type(params).__name__}")
+    params = list(params)
+    for p in params:
+        if not isinstance(p, Parameter):
+            raise TypeError(f"clip_grad_norm: params must hold Parameters, got a {type(p).__name__}")
     params = [p for p in params if p.grad is not None]
     grads = [p.grad for p in params]
     if not grads:
         return 0.0
-    norm_type = float(norm_type)
     if norm_type == math.inf:
         total = max(float(np.max(np.abs(g), initial=0.0)) for g in grads)
     elif norm_type == 2.0:
@@ -56,7 +63,7 @@ def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
         return total
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1:
-        for p in params:
+        for p in params:                  # a new array: a gradient is never modified in place
             p.grad = p.grad * coefficient
     return total
 

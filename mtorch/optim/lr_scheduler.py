@@ -22,9 +22,13 @@ optimizer, for ``mtorch.save`` checkpoints.
 """
 import copy
 import math
+import numbers
+
+import numpy as np
 
 from ..errors import StateDictError
-from .optimizer import Optimizer, check_number
+from ..validation import check_bool, check_choice, check_int, check_real
+from .optimizer import Optimizer
 
 
 class LRScheduler:
@@ -39,7 +43,7 @@ class LRScheduler:
 
     def __init__(self, optimizer, last_epoch=-1):
         self.optimizer = self._checked_optimizer(optimizer)
-        self._check("last_epoch", last_epoch, lambda v: v >= -1, "an int >= -1", integer=True)
+        last_epoch = check_int(self._name, "last_epoch", last_epoch, minimum=-1)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -57,18 +61,13 @@ class LRScheduler:
     def _name(self):
         return type(self).__name__
 
-    def _check(self, what, value, ok, expected, integer=False):
-        check_number(self._name, what, value, ok, expected, integer)
-
     def _per_group(self, what, value, groups):
         """``value`` (one number >= 0, or one per parameter group) as a list with one per group."""
         values = list(value) if isinstance(value, (list, tuple)) else [value] * len(groups)
         if len(values) != len(groups):
             raise ValueError(f"{self._name}: {what} has {len(values)} values for "
                              f"{len(groups)} parameter groups")
-        for v in values:
-            self._check(what, v, lambda x: x >= 0, "a number >= 0")
-        return values
+        return [check_real(self._name, what, v, minimum=0) for v in values]
 
     def _checked_optimizer(self, optimizer):
         if not isinstance(optimizer, Optimizer):
@@ -98,12 +97,22 @@ class LRScheduler:
         return {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        """Restore a ``state_dict()`` of the same kind of scheduler (``StateDictError`` otherwise)."""
+        """Restore a ``state_dict()`` of the same kind of scheduler, built with the same settings.
+
+        All or nothing: the dict must have this scheduler's keys and, value by
+        value, the same structure (numbers where it has numbers, lists of the
+        same length, the same strings such as ``mode``); otherwise
+        ``StateDictError`` and nothing changes.
+        """
         expected = set(self.state_dict())
         if not isinstance(state_dict, dict) or set(state_dict) != expected:
-            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            got = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise StateDictError(f"{self._name}.load_state_dict: expected keys {sorted(expected)}, "
                                  f"got {got} (nothing was loaded)")
+        for key, value in self.state_dict().items():
+            problem = _mismatch(value, state_dict[key], key)
+            if problem:
+                raise StateDictError(f"{self._name}.load_state_dict: {problem} (nothing was loaded)")
         self.__dict__.update(copy.deepcopy(state_dict))
 
 
@@ -120,9 +129,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self._check("step_size", step_size, lambda v: v >= 1, "an int >= 1", integer=True)
-        self._check("gamma", gamma, lambda v: v > 0, "a number > 0")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size = check_int(self._name, "step_size", step_size, minimum=1)
+        self.gamma = check_real(self._name, "gamma", gamma, minimum=0, open_min=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -145,13 +153,13 @@ class MultiStepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        milestones = list(milestones)
-        for m in milestones:
-            self._check("milestone", m, lambda v: v >= 0, "ints >= 0", integer=True)
+        if isinstance(milestones, (str, bytes, dict)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"{self._name}: milestones must be a list of ints >= 0, got {milestones!r}")
+        milestones = [check_int(self._name, "milestones[]", m, minimum=0) for m in milestones]
         if milestones != sorted(milestones):
-            raise ValueError(f"{type(self).__name__}: milestones must be increasing, got {milestones}")
-        self._check("gamma", gamma, lambda v: v > 0, "a number > 0")
-        self.milestones, self.gamma = [int(m) for m in milestones], gamma
+            raise ValueError(f"{self._name}: milestones must be increasing, got {milestones}")
+        self.milestones = milestones
+        self.gamma = check_real(self._name, "gamma", gamma, minimum=0, open_min=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -171,8 +179,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self._check("gamma", gamma, lambda v: v > 0, "a number > 0")
-        self.gamma = gamma
+        self.gamma = check_real(self._name, "gamma", gamma, minimum=0, open_min=True)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -199,9 +206,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self._check("T_max", T_max, lambda v: v >= 1, "an int >= 1", integer=True)
-        self._check("eta_min", eta_min, lambda v: v >= 0, "a number >= 0")
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max = check_int(self._name, "T_max", T_max, minimum=1)
+        self.eta_min = check_real(self._name, "eta_min", eta_min, minimum=0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -256,15 +262,14 @@ class OneCycleLR(LRScheduler):
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 raise ValueError(f"{self._name}: give total_steps, or epochs and steps_per_epoch")
-            self._check("epochs", epochs, lambda v: v >= 1, "an int >= 1", integer=True)
-            self._check("steps_per_epoch", steps_per_epoch, lambda v: v >= 1, "an int >= 1", integer=True)
-            total_steps = epochs * steps_per_epoch
-        self._check("total_steps", total_steps, lambda v: v >= 1, "an int >= 1", integer=True)
-        self._check("pct_start", pct_start, lambda v: 0 <= v <= 1, "a number in [0, 1]")
-        self._check("div_factor", div_factor, lambda v: v > 0, "a number > 0")
-        self._check("final_div_factor", final_div_factor, lambda v: v > 0, "a number > 0")
-        if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"{self._name}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+            total_steps = (check_int(self._name, "epochs", epochs, minimum=1)
+                           * check_int(self._name, "steps_per_epoch", steps_per_epoch, minimum=1))
+        total_steps = check_int(self._name, "total_steps", total_steps, minimum=1)
+        pct_start = check_real(self._name, "pct_start", pct_start, minimum=0, maximum=1)
+        div_factor = check_real(self._name, "div_factor", div_factor, minimum=0, open_min=True)
+        final_div_factor = check_real(self._name, "final_div_factor", final_div_factor, minimum=0, open_min=True)
+        check_choice(self._name, "anneal_strategy", anneal_strategy, ("cos", "linear"))
+        three_phase = check_bool(self._name, "three_phase", three_phase)
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
         warmup_end = float(pct_start * total_steps) - 1
         if three_phase:
@@ -290,7 +295,7 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = peak / div_factor
                 group["max_lr"] = peak
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        self.cycle_momentum = bool(cycle_momentum)
+        self.cycle_momentum = check_bool(self._name, "cycle_momentum", cycle_momentum)
         self.use_beta1 = "betas" in optimizer.defaults
         if self.cycle_momentum:
             if "momentum" not in optimizer.defaults and not self.use_beta1:
@@ -362,18 +367,14 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
         self.optimizer = self._checked_optimizer(optimizer)
-        if mode not in ("min", "max"):
-            raise ValueError(f"{self._name}: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"{self._name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        self._check("factor", factor, lambda v: 0 <= v < 1, "a number in [0, 1)")
-        self._check("patience", patience, lambda v: v >= 0, "an int >= 0", integer=True)
-        self._check("cooldown", cooldown, lambda v: v >= 0, "an int >= 0", integer=True)
-        self._check("threshold", threshold, lambda v: v >= 0, "a number >= 0")
-        self._check("eps", eps, lambda v: v >= 0, "a number >= 0")
-        min_lrs = self._per_group("min_lr", min_lr, optimizer.param_groups)
-        self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
-        self.threshold_mode, self.cooldown, self.min_lrs, self.eps = threshold_mode, cooldown, min_lrs, eps
+        self.mode = check_choice(self._name, "mode", mode, ("min", "max"))
+        self.threshold_mode = check_choice(self._name, "threshold_mode", threshold_mode, ("rel", "abs"))
+        self.factor = check_real(self._name, "factor", factor, minimum=0, maximum=1, open_max=True)
+        self.patience = check_int(self._name, "patience", patience, minimum=0)
+        self.cooldown = check_int(self._name, "cooldown", cooldown, minimum=0)
+        self.threshold = check_real(self._name, "threshold", threshold, minimum=0)
+        self.eps = check_real(self._name, "eps", eps, minimum=0)
+        self.min_lrs = self._per_group("min_lr", min_lr, optimizer.param_groups)
         self.last_epoch = 0
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
@@ -389,7 +390,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics):
         """Record this epoch's metric (e.g. validation loss) and reduce the lr if it has plateaued."""
-        current = float(metrics)
+        current = _metric(self._name, metrics)
         self.last_epoch += 1
         if self._is_better(current):
             self.best, self.num_bad_epochs = current, 0
@@ -406,3 +407,39 @@ class ReduceLROnPlateau(LRScheduler):
                     group["lr"] = new
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = self._current_lrs()
+
+
+def _metric(owner, value):
+    """The metric given to ``ReduceLROnPlateau.step`` as a float: a real number or a one-element array.
+
+    NaN is accepted and, as in PyTorch, never counts as an improvement."""
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf":
+        value = value.reshape(()).item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}.step: metrics must be a number (e.g. the validation loss), "
+                        f"got {value!r} ({type(value).__name__})")
+    return float(value)
+
+
+def _mismatch(mine, saved, where):
+    """What makes ``saved`` unlike ``mine`` in structure (a description), or None when alike."""
+    if isinstance(mine, (bool, np.bool_)):
+        ok = isinstance(saved, (bool, np.bool_))
+    elif isinstance(mine, numbers.Integral):
+        ok = isinstance(saved, numbers.Integral) and not isinstance(saved, (bool, np.bool_))
+    elif isinstance(mine, numbers.Real):
+        ok = isinstance(saved, numbers.Real) and not isinstance(saved, (bool, np.bool_))
+    elif isinstance(mine, str):
+        if isinstance(saved, str) and saved != mine:
+            return f"{where} is {saved!r}, this scheduler was built with {mine!r}"
+        ok = isinstance(saved, str)
+    elif isinstance(mine, (list, tuple, dict)):
+        if type(saved) is not type(mine) or len(saved) != len(mine) or (
+                isinstance(mine, dict) and set(saved) != set(mine)):
+            return f"{where} must be a {type(mine).__name__} like {mine!r}, got {saved!r}"
+        pairs = ((k, mine[k], saved[k]) for k in mine) if isinstance(mine, dict) else (
+            (i, a, b) for i, (a, b) in enumerate(zip(mine, saved)))
+        return next((p for p in (_mismatch(a, b, f"{where}[{k!r}]") for k, a, b in pairs) if p), None)
+    else:
+        ok = saved is None if mine is None else True
+    return None if ok else f"{where} must be like {mine!r}, got {saved!r} ({type(saved).__name__})"

@@ -25,14 +25,7 @@ import numpy as np
 from ..errors import StateDictError
 from ..layer import Layer
 from ..parameter import Parameter
-
-
-def check_number(owner, name, value, ok, expected, integer=False):
-    """Raise ``ValueError`` naming ``owner`` unless ``value`` is a real number (an int if
-    ``integer``) for which ``ok(value)`` holds. ``expected`` describes the valid values."""
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not ok(value):
-        raise ValueError(f"{owner}: invalid {name}={value!r}, expected {expected}")
+from ..validation import check_bool, check_int, check_real
 
 
 class Optimizer:
@@ -85,7 +78,8 @@ class Optimizer:
         """Add a group ``{"params": Layer or Parameters, **hyper_parameters}``.
 
         Missing hyper-parameters are taken from ``defaults``; every value is
-        validated (``ValueError`` naming the optimizer and the value).
+        validated (``TypeError`` for a wrong type, ``ValueError`` for a value
+        out of range, naming the optimizer, the hyper-parameter and the value).
         """
         if not isinstance(param_group, dict) or "params" not in param_group:
             raise TypeError(f"{self._name}: a parameter group is a dict with a 'params' entry, "
@@ -101,6 +95,9 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Parameter):
                 raise TypeError(f"{self._name}: can only optimize Parameters, got {type(p).__name__}")
+            if p.dtype.kind != "f":
+                raise TypeError(f"{self._name}: can only optimize floating-point Parameters, got "
+                                f"{p!r} (an update of integers would be rounded away)")
         if not params:
             raise ValueError(f"{self._name}: got an empty parameter list")
         seen = {id(p) for group in self.param_groups for p in group["params"]}
@@ -120,15 +117,19 @@ class Optimizer:
 
     # ------------------------------------------------------------ validation
     def _validate(self, group):
-        """Raise ``ValueError`` for an invalid hyper-parameter in ``group``; subclasses add checks."""
-        self._check("lr", group["lr"], lambda v: v >= 0, "a number >= 0")
-        if "weight_decay" in group:
-            self._check("weight_decay", group["weight_decay"], lambda v: v >= 0, "a number >= 0")
-        if "eps" in group:
-            self._check("eps", group["eps"], lambda v: v >= 0, "a number >= 0")
+        """Check the hyper-parameters in ``group`` and store them in their plain form (floats,
+        bools); ``TypeError``/``ValueError`` from ``mtorch.validation``. Subclasses add theirs."""
+        self._real(group, "lr", minimum=0)
+        for name in ("weight_decay", "eps"):
+            if name in group:
+                self._real(group, name, minimum=0)
 
-    def _check(self, name, value, ok, expected):
-        check_number(self._name, name, value, ok, expected)
+    def _real(self, group, name, **limits):
+        """``group[name]`` checked as a number within ``limits`` (see ``check_real``), as a float."""
+        group[name] = check_real(self._name, name, group[name], **limits)
+
+    def _bool(self, group, name):
+        group[name] = check_bool(self._name, name, group[name])
 
     # ------------------------------------------------------------------ step
     def step(self):
@@ -196,57 +197,99 @@ class Optimizer:
                                            for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
+    # Per-Parameter state: the arrays an update keeps (each of its Parameter's shape) and the
+    # keys an existing entry must have (e.g. Adam's "step", "exp_avg", "exp_avg_sq").
+    _state_arrays = ()
+
+    def _required_state(self, group):
+        return set()
+
     def load_state_dict(self, state_dict):
         """Restore hyper-parameters and per-Parameter state saved by ``state_dict``.
 
         The optimizer must have been built over the same Parameters, in the
-        same order and groups. Everything is checked first: on an error
-        (``StateDictError``) nothing changes. Arrays are copied and cast to
-        their Parameter's dtype.
+        same order and groups. All or nothing: every value is checked and
+        converted first (arrays copied and cast to their Parameter's dtype,
+        hyper-parameters validated as in the constructor), and only then is
+        anything written; on an error (``StateDictError``) nothing changes.
         """
-        problem = None
-        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
-            problem = "expected a dict with keys 'state' and 'param_groups'"
-        elif len(state_dict["param_groups"]) != len(self.param_groups):
-            problem = (f"it has {len(state_dict['param_groups'])} parameter groups, "
-                       f"this optimizer has {len(self.param_groups)}")
-        else:
-            sizes = [len(g["params"]) for g in state_dict["param_groups"]]
-            mine = [len(g["params"]) for g in self.param_groups]
-            if sizes != mine:
-                problem = f"its groups hold {sizes} Parameters, this optimizer's hold {mine}"
-        if problem is None:
-            params = {}
-            for saved, group in zip(state_dict["param_groups"], self.param_groups):
-                params.update(zip(saved["params"], group["params"]))
-            new_state = {}
-            for i, saved in state_dict["state"].items():
-                if i not in params:
-                    problem = f"state for Parameter index {i!r}, which no group holds"
-                    break
-                p = params[i]
-                entry = {}
-                for k, v in saved.items():
-                    if isinstance(v, np.ndarray):
-                        if v.shape != p.data.shape:
-                            problem = (f"state {k!r} of Parameter {i} has shape {v.shape}, "
-                                       f"the Parameter has shape {p.data.shape}")
-                        v = np.array(v, dtype=p.data.dtype)
-                    entry[k] = v
-                new_state[p] = entry
-        if problem is None:
-            merged = [dict(group, **{k: v for k, v in saved.items() if k != "params"})
-                      for saved, group in zip(state_dict["param_groups"], self.param_groups)]
-            try:
-                for group in merged:
-                    self._validate(group)
-            except ValueError as error:
-                problem = str(error)
-        if problem is not None:
-            raise StateDictError(f"{self._name}.load_state_dict: {problem} (nothing was loaded)")
-        for group, new in zip(self.param_groups, merged):
+        groups, state = self._converted(state_dict)
+        for group, new in zip(self.param_groups, groups):
             group.update(new)
-        self.state = new_state
+        self.state = state
+
+    def _fail(self, problem):
+        raise StateDictError(f"{self._name}.load_state_dict: {problem} (nothing was loaded)")
+
+    def _converted(self, state_dict):
+        """``(hyper-parameters per group, new state)`` from a state dict, or ``StateDictError``."""
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            self._fail(f"expected a dict with keys 'state' and 'param_groups', got {_kind(state_dict)}")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(isinstance(g, dict) for g in saved_groups):
+            self._fail(f"'param_groups' must be a list of dicts, got {_kind(saved_groups)}")
+        if len(saved_groups) != len(self.param_groups):
+            self._fail(f"it has {len(saved_groups)} parameter groups, this optimizer has {len(self.param_groups)}")
+        params, groups, group_of = {}, [], {}
+        for number, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            indices = saved.get("params")
+            if (not isinstance(indices, (list, tuple))
+                    or any(isinstance(i, bool) or not isinstance(i, numbers.Integral) for i in indices)):
+                self._fail(f"group {number}'s 'params' must be a list of Parameter indices (ints), "
+                           f"got {_kind(indices)}")
+            if len(indices) != len(group["params"]):
+                self._fail(f"its parameter group {number} holds {len(indices)} Parameters, this "
+                           f"optimizer's holds {len(group['params'])}")
+            merged = {k: v for k, v in group.items() if k != "params"}
+            merged.update((k, v) for k, v in saved.items() if k != "params")
+            if not all(isinstance(k, str) for k in merged):
+                self._fail(f"group {number} has hyper-parameter names that are not strings")
+            try:
+                self._validate(merged)
+            except (TypeError, ValueError) as error:
+                self._fail(f"group {number}: {error}")
+            groups.append(merged)
+            for i, p in zip(indices, group["params"]):
+                params[int(i)], group_of[int(i)] = p, merged
+        if len(params) != sum(len(g["params"]) for g in self.param_groups):
+            self._fail("a Parameter index appears more than once in 'param_groups'")
+        if not isinstance(saved_state, dict):
+            self._fail(f"'state' must be a dict, got {_kind(saved_state)}")
+        state = {}
+        for i, entry in saved_state.items():
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral) or int(i) not in params:
+                self._fail(f"'state' has an entry for Parameter index {i!r}, which no group holds")
+            state[params[int(i)]] = self._converted_entry(int(i), entry, params[int(i)], group_of[int(i)])
+        return groups, state
+
+    def _converted_entry(self, i, entry, p, group):
+        """One Parameter's state, checked against what this optimizer keeps, with arrays copied."""
+        required = self._required_state(group)
+        if not isinstance(entry, dict):
+            self._fail(f"the state of Parameter {i} must be a dict, got {_kind(entry)}")
+        unknown = set(entry) - required - set(self._state_arrays)
+        missing = required - set(entry)
+        if unknown or missing:
+            self._fail(f"the state of Parameter {i} has " + ", ".join(
+                f"{what} keys {sorted(map(str, keys))}" for what, keys in (("unknown", unknown), ("missing", missing))
+                if keys) + f"; {self._name} keeps {sorted(required | set(self._state_arrays))}")
+        converted = {}
+        for key, value in entry.items():
+            if key == "step":
+                try:
+                    converted[key] = check_int(self._name, f"state {i} step", value, minimum=0)
+                except (TypeError, ValueError) as error:
+                    self._fail(str(error))
+                continue
+            try:
+                array = np.array(value)
+            except (TypeError, ValueError) as error:
+                self._fail(f"state {key!r} of Parameter {i} is not an array ({error})")
+            if array.dtype.kind not in "biuf" or array.shape != p.shape:
+                self._fail(f"state {key!r} of Parameter {i} must be an array of real numbers of shape "
+                           f"{p.shape} (the Parameter's), got {array.dtype} of shape {array.shape}")
+            converted[key] = array.astype(p.dtype, copy=False)
+        return converted
 
     def __repr__(self):
         lines = [f"{self._name} ("]
@@ -254,3 +297,7 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _kind(value):
+    return f"{type(value).__name__} {value!r}" if isinstance(value, (int, float, str)) else type(value).__name__

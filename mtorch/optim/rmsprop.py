@@ -35,10 +35,16 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
+    _state_arrays = ("square_avg", "grad_avg", "momentum_buffer")
+
+    def _required_state(self, group):
+        return {"step", "square_avg"}
+
     def _validate(self, group):
         super()._validate(group)
-        self._check("alpha", group["alpha"], lambda v: 0 <= v <= 1, "a number in [0, 1]")
-        self._check("momentum", group["momentum"], lambda v: 0 <= v < 1, "a number in [0, 1)")
+        self._real(group, "alpha", minimum=0, maximum=1)
+        self._real(group, "momentum", minimum=0, maximum=1, open_max=True)
+        self._bool(group, "centered")
 
     def _update(self, p, state, group):
         alpha, momentum, weight_decay = group["alpha"], group["momentum"], group["weight_decay"]

@@ -36,10 +36,13 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
+    _state_arrays = ("momentum_buffer",)
+
     def _validate(self, group):
         super()._validate(group)
-        self._check("momentum", group["momentum"], lambda v: 0 <= v < 1, "a number in [0, 1)")
-        self._check("dampening", group["dampening"], lambda v: 0 <= v <= 1, "a number in [0, 1]")
+        self._real(group, "momentum", minimum=0, maximum=1, open_max=True)
+        self._real(group, "dampening", minimum=0, maximum=1)
+        self._bool(group, "nesterov")
         if group["nesterov"] and (group["momentum"] == 0 or group["dampening"] != 0):
             raise ValueError(f"{self._name}: nesterov=True needs momentum > 0 and dampening = 0, "
                              f"got momentum={group['momentum']!r}, dampening={group['dampening']!r}")

@@ -11,7 +11,7 @@ import traceback
 import numpy as np
 
 from .. import random as mrandom
-from ..errors import BackwardBeforeForwardError
+from ..errors import BackwardBeforeForwardError, GradientError
 from ..gradcheck import compare_gradients
 from ..layer import Layer
 from ..parameter import Parameter
@@ -54,25 +54,25 @@ def _max_diff(a, b):
     return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), initial=0.0))
 
 
-def _replay(state, fn, *args):
-    """Run ``fn(*args)`` with mtorch's random generator set to ``state`` (same dropout masks)."""
+def _replay(state, layer, inputs):
+    """Run ``layer(*inputs)`` with mtorch's random generator set to ``state`` (same dropout masks)."""
     mrandom.set_rng_state(state)
-    return fn(*args)
+    return layer(*inputs)
 
 
 @_label("forward")
 def forward(ctx):
-    """The output is an array of the expected shape, in the dtype the layer computes in, finite."""
-    y = ctx.fresh()(ctx.x.copy())
+    """The output is an array of the expected shape, finite."""
+    y = ctx.fresh()(*ctx.inputs())
     if not isinstance(y, np.ndarray):
         return CheckResult("forward", False, f"returned {type(y).__name__}, expected a numpy array")
     ctx.y_shape = y.shape
     problems = []
     if ctx.expected_output_shape is not None and y.shape != tuple(ctx.expected_output_shape):
         problems.append(f"expected shape {tuple(ctx.expected_output_shape)}")
-    if y.dtype != ctx.x.dtype:
-        problems.append(f"expected dtype {ctx.x.dtype} (the input's, after casting to the layer's dtype)")
-    if not np.all(np.isfinite(y)):
+    if y.dtype.kind != "f":
+        problems.append(f"expected floating-point values, got dtype {y.dtype}")
+    elif not np.all(np.isfinite(y)):
         problems.append(f"{int(np.sum(~np.isfinite(y)))} entries are not finite")
     message = f"output {y.shape} {y.dtype}"
     if ctx.expected_output_shape is not None and not problems:
@@ -80,10 +80,40 @@ def forward(ctx):
     return CheckResult("forward", not problems, "; ".join([message] + problems))
 
 
+_PROMOTION = ("a float64 value promoted the {dtype} arrays: under NumPy 2 a float64 NumPy scalar does "
+              "(x / np.sqrt(d), np.float64(...), np.exp(1.0)), and so does an array made without "
+              "dtype= (np.zeros(shape), np.ones(shape)). Use math.sqrt(d) or x.dtype.type(...), and "
+              "dtype=x.dtype")
+
+
+@_label("dtype")
+def dtype(ctx):
+    """In the layer's dtype (float32) the output and the input gradients stay in that dtype."""
+    layer, inputs = ctx.fresh(), ctx.inputs()
+    y = layer(*inputs)
+    wrong = [] if y.dtype == ctx.dtype else [f"the output is {y.dtype}"]
+    numbers = {"output": str(y.dtype)}
+    try:
+        grads = ctx.input_grads(layer.backward(ctx.upstream(y.shape, y.dtype)))
+    except Exception:
+        grads = []
+    for name, a, g, r in zip(ctx.input_names(), inputs, grads, ctx.requires):
+        if r and isinstance(g, np.ndarray):
+            numbers[f"dL/d({name})"] = str(g.dtype)
+            if g.dtype != a.dtype:
+                wrong.append(f"dL/d({name}) is {g.dtype}")
+    if wrong:
+        return CheckResult("dtype", False, f"{' and '.join(wrong)} for {ctx.dtype} input and parameters: "
+                                           + _PROMOTION.format(dtype=ctx.dtype), numbers)
+    if not any(ctx.requires):
+        return CheckResult("dtype", True, f"{ctx.dtype} out, the parameters' dtype", numbers)
+    return CheckResult("dtype", True, f"{ctx.dtype} in, {ctx.dtype} out and back", numbers)
+
+
 @_label("double()")
 def double(ctx):
     """After ``double()`` a float64 input gives a float64 output (gradient checks need it)."""
-    y = ctx.fresh().double()(ctx.x64.copy())
+    y = ctx.fresh().double()(*ctx.inputs64())
     if y.dtype != np.float64:
         return CheckResult("double()", False, f"float64 input gave {y.dtype} output: compute in the "
                                               f"parameters' dtype (check_input does) so gradient checks "
@@ -94,14 +124,14 @@ def double(ctx):
 @_label("input unchanged")
 def inputs_unchanged(ctx):
     """Neither forward nor backward edits the arrays passed to them."""
-    layer, x = ctx.fresh(), ctx.x.copy()
-    y = layer(x)
+    layer, xs, original = ctx.fresh(), ctx.inputs(), ctx.inputs()
+    y = layer(*xs)
     results = []
-    if not np.array_equal(x, ctx.x):
+    changed = _changed_input(xs, original)
+    if changed:
         results.append(CheckResult("input unchanged", False,
-                                   f"forward changed x in place at {_first_difference(ctx.x, x)}; "
-                                   f"compute a new array instead (np.maximum(x, 0), x * mask, not x[...] = ...)"))
-        x = ctx.x.copy()
+                                   f"forward changed {changed}; compute a new array instead "
+                                   f"(np.maximum(x, 0), x * mask, not x[...] = ...)"))
     g = ctx.upstream(y.shape, y.dtype)
     g_before = g.copy()
     try:
@@ -109,10 +139,10 @@ def inputs_unchanged(ctx):
     except Exception:
         return results or [CheckResult("input unchanged", True, "forward leaves x as it was "
                                                                 "(backward raised: see the backward line)")]
-    if not results and not np.array_equal(x, ctx.x):
-        results.append(CheckResult("input unchanged", False,
-                                   f"backward changed x (the array forward cached) at "
-                                   f"{_first_difference(ctx.x, x)}"))
+    changed = _changed_input(xs, original)
+    if not results and changed:
+        results.append(CheckResult("input unchanged", False, f"backward changed {changed} (the array "
+                                                             f"forward cached)"))
     if not results:
         results.append(CheckResult("input unchanged", True, "forward and backward leave x as it was"))
     if np.array_equal(g, g_before):
@@ -122,6 +152,15 @@ def inputs_unchanged(ctx):
                                    f"backward changed grad_out in place at {_first_difference(g_before, g)}; "
                                    f"the caller may still need it"))
     return results
+
+
+def _changed_input(inputs, original):
+    """``'x in place at 3 of 12 entries, ...'`` for the first input that differs from its original, or ''."""
+    for i, (a, b) in enumerate(zip(inputs, original)):
+        if not np.array_equal(a, b):
+            name = "x" if len(inputs) == 1 else f"input {i}"
+            return f"{name} in place at {_first_difference(b, a)}"
+    return ""
 
 
 def _attributes(layer):
@@ -134,7 +173,7 @@ def forward_writes(ctx):
     """The attributes a forward assigns (the caches), and the plain attributes it leaves alone."""
     layer = ctx.fresh()
     before = _attributes(layer)
-    layer(ctx.x.copy())
+    layer(*ctx.inputs())
     after = _attributes(layer)
     written = {k: before.get(k) for k, v in after.items() if k not in before or before[k] is not v}
     kept = {k: v for k, v in before.items() if k not in written}
@@ -156,7 +195,7 @@ def backward_before_forward(ctx):
         return CheckResult(name, None, f"not checked: the layer has run before (it holds a cache in "
                                        f"{', '.join(stale[:3])}); check a new instance for this")
     try:
-        ctx.fresh().backward(ctx.upstream(ctx.y_shape, ctx.x.dtype))
+        ctx.fresh().backward(ctx.upstream(ctx.y_shape, ctx.dtype))
     except BackwardBeforeForwardError:
         return CheckResult(name, True, "refused with BackwardBeforeForwardError")
     except Exception as error:
@@ -169,23 +208,15 @@ def backward_before_forward(ctx):
 @_label("backward")
 def backward_and_step(ctx):
     """dL/dx has x's shape; backward stores gradients without applying them; step applies them."""
-    layer = ctx.fresh()
-    y = layer(ctx.x.copy())
+    layer, xs = ctx.fresh(), ctx.inputs()
+    y = layer(*xs)
     before = {name: p.data.copy() for name, p in layer.named_parameters()}
     try:
         dx = layer.backward(ctx.upstream(y.shape, y.dtype))
     except BackwardBeforeForwardError as error:
         return CheckResult("backward", False, describe(error) + " <- right after a forward: does forward "
                                                                 "cache what backward needs (self._x = x)?")
-    results = []
-    if not isinstance(dx, np.ndarray):
-        results.append(CheckResult("backward shape", False,
-                                   f"returned {type(dx).__name__}: backward must return dL/dx, an array"))
-    elif dx.shape != ctx.x.shape or dx.dtype != ctx.x.dtype:
-        results.append(CheckResult("backward shape", False,
-                                   f"dL/dx is {dx.shape} {dx.dtype}, the input is {ctx.x.shape} {ctx.x.dtype}"))
-    else:
-        results.append(CheckResult("backward shape", True, f"dL/dx {dx.shape} {dx.dtype}, like the input"))
+    results = [_backward_shape(ctx, xs, dx)]
     if not before:
         return results + [CheckResult("backward stores grads", None, "no parameters"),
                           CheckResult("step(lr)", None, "no parameters")]
@@ -216,6 +247,30 @@ def backward_and_step(ctx):
     return results
 
 
+def _backward_shape(ctx, xs, dx):
+    """One gradient per input, each of its input's shape; None (or zeros) where no gradient is needed."""
+    try:
+        grads = ctx.input_grads(dx)
+    except TypeError as error:
+        return CheckResult("backward shape", False, str(error))
+    problems, shown = [], []
+    for name, a, g, r in zip(ctx.input_names(), xs, grads, ctx.requires):
+        if not r:
+            if g is not None and not (np.shape(g) == a.shape and not np.any(g)):
+                why = f"{a.dtype} input" if a.dtype.kind != "f" else "an input with requires_grad False"
+                problems.append(f"dL/d({name}) should be None: {why} has no gradient")
+            shown.append(f"no dL/d({name}), as it should")
+        elif not isinstance(g, np.ndarray):
+            problems.append(f"dL/d({name}) is {type(g).__name__}: backward must return dL/d({name}), an array")
+        elif g.shape != a.shape:
+            problems.append(f"dL/d({name}) has shape {g.shape}, the input {a.shape}")
+        else:
+            shown.append(f"dL/d({name}) {g.shape}, like the input")
+    if problems:
+        return CheckResult("backward shape", False, "; ".join(problems))
+    return CheckResult("backward shape", True, "; ".join(shown).replace("d(input)", "dx"))
+
+
 def _hint(cmp, batch):
     """A guess at what is wrong with a failed gradient."""
     if cmp.problem:
@@ -241,13 +296,15 @@ def _hint(cmp, batch):
 @_label("gradients")
 def gradients(ctx):
     """Input and parameter gradients against float64 central differences (``compare_gradients``)."""
-    comparisons = compare_gradients(ctx.fresh(), ctx.x64, eps=ctx.eps, atol=ctx.atol, rtol=ctx.rtol,
-                                    seed=ctx.seed, max_entries=ctx.max_entries)
+    x = ctx.inputs64()
+    comparisons = compare_gradients(ctx.fresh(), x[0] if ctx.single else x, eps=ctx.eps, atol=ctx.atol,
+                                    rtol=ctx.rtol, seed=ctx.seed, max_entries=ctx.max_entries,
+                                    requires_grad=ctx.requires, randomize=False)
     results = []
     for cmp in comparisons:
         name = f"gradient of {cmp.name}"
         if cmp.problem:
-            fix = ("backward must return dL/dx with the input's shape" if cmp.name == "input" else
+            fix = ("backward must return dL/dx with the input's shape" if cmp.name.startswith("input") else
                    "p.grad must have the parameter's shape: summed over the wrong axis?")
             results.append(CheckResult(name, False, f"{cmp.problem} <- {fix}"))
             continue
@@ -261,7 +318,10 @@ def gradients(ctx):
             message += f" ({cmp.checked} of {cmp.numeric.size} entries sampled)"
         if not cmp.ok:
             message += " <- " + _hint(cmp, ctx.batch_size)
-        results.append(CheckResult(name, cmp.ok, message))
+        numbers = {"rel_err": cmp.rel_err, "max_abs_err": cmp.max_abs_err, "worst_index": i,
+                   "analytic": float(cmp.analytic[i]), "numeric": float(cmp.numeric[i]),
+                   "wrong": cmp.wrong, "checked": cmp.checked}
+        results.append(CheckResult(name, cmp.ok, message, numbers))
     return results
 
 
@@ -271,10 +331,14 @@ def latest_forward(ctx):
     state = mrandom.get_rng_state()
     g = ctx.upstream(ctx.y_shape, np.float64)
     reused, fresh = ctx.fresh().double(), ctx.fresh().double()
-    _replay(state, reused, ctx.other_x64)
-    _replay(state, reused, ctx.x64.copy())
-    _replay(state, fresh, ctx.x64.copy())
-    diffs = {"input": _max_diff(reused.backward(g), fresh.backward(g))}
+    _replay(state, reused, ctx.others64())
+    _replay(state, reused, ctx.inputs64())
+    _replay(state, fresh, ctx.inputs64())
+    diffs = {}
+    pairs = zip(ctx.input_names(), ctx.input_grads(reused.backward(g)), ctx.input_grads(fresh.backward(g)))
+    for name, a, b in pairs:
+        if a is not None and b is not None:
+            diffs[name] = _max_diff(a, b)
     for (name, p), (_, q) in zip(reused.named_parameters(), fresh.named_parameters()):
         if p.grad is not None and q.grad is not None:
             diffs[name] = _max_diff(p.grad, q.grad)
@@ -286,6 +350,53 @@ def latest_forward(ctx):
                            + "): backward must use what the latest forward cached")
     return CheckResult("backward uses latest forward", True,
                        "forward(x_other), forward(x), backward: the gradients of x")
+
+
+def _param_grads(layer):
+    return {name: None if p.grad is None else p.grad.copy() for name, p in layer.named_parameters()}
+
+
+@_label("shared weights add up")
+def shared_weights(ctx):
+    """Two instances sharing Parameters (``layer.share()``) end backward with the sum of both gradients."""
+    name = "shared weights add up"
+    if next(ctx.layer.parameters(), None) is None:
+        return CheckResult(name, None, "no parameters")
+    state = mrandom.get_rng_state()
+    g1, g2 = ctx.upstream(ctx.y_shape, np.float64), ctx.upstream(ctx.y_shape, np.float64, offset=11)
+    alone = []
+    for inputs, g in ((ctx.inputs64(), g1), (ctx.others64(), g2)):
+        layer = ctx.fresh().double()
+        _replay(state, layer, inputs)
+        layer.backward(g)
+        alone.append(_param_grads(layer))
+    first = ctx.fresh().double()
+    second = first.share()
+    _replay(state, first, ctx.inputs64())
+    _replay(state, second, ctx.others64())
+    first.backward(g1)
+    try:
+        second.backward(g2)
+    except GradientError as error:
+        return CheckResult(name, False, f"the second use's backward {describe(error)}")
+    problems = []
+    for key, got in _param_grads(first).items():
+        a, b = alone[0][key], alone[1][key]
+        if a is None or b is None or got is None:
+            continue
+        if np.allclose(got, a + b, rtol=1e-7, atol=1e-10):
+            continue
+        if np.allclose(got, b, rtol=1e-7, atol=1e-10):
+            problems.append(f"{key}.grad holds only the second use's gradient (the first was overwritten)")
+        elif np.allclose(got, a, rtol=1e-7, atol=1e-10):
+            problems.append(f"{key}.grad holds only the first use's gradient")
+        else:
+            problems.append(f"{key}.grad is not the sum of both uses' gradients (off by {_max_diff(got, a + b):.3g})")
+    if problems:
+        return CheckResult(name, False, "; ".join(problems) + " <- backward must add: p.add_grad(g), "
+                                                              "not p.grad = g")
+    return CheckResult(name, True, "layer and layer.share() on two inputs: each parameter's gradient "
+                                   "is the sum of both")
 
 
 @_label("layers used once")
@@ -342,7 +453,7 @@ def state_dict(ctx):
     differ = [k for k, v in target.state_dict().items() if not np.array_equal(v, state[k])]
     source.eval(), target.eval()
     rng_state = mrandom.get_rng_state()
-    out_diff = _max_diff(_replay(rng_state, source, ctx.x.copy()), _replay(rng_state, target, ctx.x.copy()))
+    out_diff = _max_diff(_replay(rng_state, source, ctx.inputs()), _replay(rng_state, target, ctx.inputs()))
     if differ or out_diff > 0:
         return CheckResult("state_dict round trip", False,
                            f"after load_state_dict, {', '.join(differ) or 'the output'} differ "
@@ -359,16 +470,19 @@ def batch_independence(ctx):
         return CheckResult(name, None, "batch of 1 sample")
     independent = all(sub.batch_independent for _, sub in ctx.layer.named_layers())
     modes = ["train", "eval"] if independent else ["eval"]
-    others = ctx.x64.copy()
-    rest = [slice(None)] * others.ndim
-    rest[ctx.batch_axis] = slice(1, None)
-    others[tuple(rest)] = ctx.other_x64[tuple(rest)]
+    mixed = []
+    for a, other in zip(ctx.inputs64(), ctx.others64()):
+        if a.ndim > ctx.batch_axis and a.shape[ctx.batch_axis] == ctx.batch_size:
+            rest = [slice(None)] * a.ndim
+            rest[ctx.batch_axis] = slice(1, None)
+            a[tuple(rest)] = other[tuple(rest)]
+        mixed.append(a)
     state = mrandom.get_rng_state()
     diffs = {}
     for mode in modes:
         layer = ctx.fresh().double().train(mode == "train")
-        first = _replay(state, layer, ctx.x64.copy()).take(0, axis=ctx.batch_axis)
-        second = _replay(state, layer, others).take(0, axis=ctx.batch_axis)
+        first = _replay(state, layer, ctx.inputs64()).take(0, axis=ctx.batch_axis)
+        second = _replay(state, layer, mixed).take(0, axis=ctx.batch_axis)
         diffs[mode] = _max_diff(first, second)
     bad = [m for m, d in diffs.items() if d > 1e-10]
     n_other = ctx.batch_size - 1
@@ -388,12 +502,12 @@ def train_eval(ctx):
     """Whether train and eval outputs differ; eval is deterministic and changes no state."""
     state = mrandom.get_rng_state()
     layer = ctx.fresh()
-    y_train = _replay(state, layer.train(), ctx.x.copy())
+    y_train = _replay(state, layer.train(), ctx.inputs())
     layer.eval()
     saved = layer.state_dict()
-    y_eval = _replay(state, layer, ctx.x.copy())
+    y_eval = _replay(state, layer, ctx.inputs())
     mrandom.generator().random(17)
-    y_eval2 = layer(ctx.x.copy())
+    y_eval2 = layer(*ctx.inputs())
     changed = [k for k, v in layer.state_dict().items() if not np.array_equal(v, saved[k])]
     problems = []
     if not np.array_equal(y_eval, y_eval2):
