@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from mtorch.functional import erf, erfc, sigmoid
+from mtorch.functional import erf, erfc, sigmoid, softplus
 
 # every 1/1000 on [-27, 27] (erfc underflows beyond 26.5), and 1e-300 ... 0.6 geometrically, both signs
 TINY = np.geomspace(1e-300, 0.6, 3000)
@@ -60,3 +60,9 @@ def test_sigmoid_is_stable_and_exact_where_the_naive_formula_is():
     np.testing.assert_array_equal(sigmoid(np.array([-1000.0, 1000.0, np.inf, -np.inf])), [0, 1, 1, 0])
     assert sigmoid(np.float32([-100, 100])).dtype == np.float32
     assert sigmoid(np.array([-745.0]))[0] > 0                      # exp(-745) is the smallest double
+
+
+def test_softplus_is_log_one_plus_exp_without_overflow():
+    x = np.concatenate([np.linspace(-50, 50, 10001), [-1000.0, 1000.0, np.inf, -np.inf]])
+    np.testing.assert_allclose(softplus(x), np.logaddexp(0, x), rtol=1e-15, atol=0)
+    assert softplus(np.float32([-3, 3])).dtype == np.float32

@@ -12,4 +12,6 @@ training step does not stay.
 * ``matmul``: ``matmul_nt``, a convolution's weight gradient in the
   orientation OpenBLAS computes fastest.
 * ``select``: ``masked``, max pooling's gradient selection as a product.
+* ``blocks``: ``blockwise``, a long element-wise formula (``erfc``, exact
+  GELU) computed block by block, its temporaries kept in the cache.
 """

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ..errors import ShapeError
-from ..functional import erfc, log_softmax, sigmoid, softmax
+from ..functional import erfc, log_softmax, sigmoid, softmax, softplus
 from ..layer import Layer
 from ..parameter import Parameter
 from ..validation import check_bool, check_choice, check_int, check_real
@@ -342,7 +342,7 @@ class Mish(_Elementwise):
     """
 
     def _f(self, x):
-        self._t = np.tanh(np.logaddexp(0, x))
+        self._t = np.tanh(softplus(x))
         return x * self._t
 
     def _df(self, x, y):
@@ -408,7 +408,7 @@ class LogSigmoid(_Elementwise):
     """
 
     def _f(self, x):
-        return -np.logaddexp(0, -x)
+        return -softplus(-x)
 
     def _df(self, x, y):
         return sigmoid(-x)
@@ -478,7 +478,7 @@ class Softplus(_Elementwise):
 
     def _f(self, x):
         bx = self.beta * x
-        return np.where(bx > self.threshold, x, np.logaddexp(0, bx) / self.beta)
+        return np.where(bx > self.threshold, x, softplus(bx) / self.beta)
 
     def _df(self, x, y):
         bx = self.beta * x
