@@ -28,12 +28,13 @@ checked writable before training starts) ``gan.npz`` (after every epoch:
 ``mtorch.load(path)["model"]`` is the generator's state dict,
 ``["discriminator"]`` the discriminator's) and, unless ``--no-plots``,
 ``gan_epoch_<n>.png`` (64 samples from the same fixed noise after every
-epoch) and ``gan_curves.png`` (losses and the discriminator's mean outputs).
+epoch) and ``gan_curves.png`` (both losses, and the discriminator's mean
+probability of "real" for real and for generated images).
 
 ``--judge runs/mnist_cnn.npz`` classifies 1,000 new samples with the CNN that
 ``MNIST_recognition.py --model cnn`` trains: digits it is sure about, and all
-ten of them, mean the generator draws recognisable digits of every kind. The
-last line printed is then ``judge: mean top-class probability <p>, <k> of 10
+ten of them, mean the generator draws recognisable digits of every kind (for
+scale, the judge's mean on 1,000 real test digits is printed too). The last line printed is then ``judge: mean top-class probability <p>, <k> of 10
 digits``; without ``--judge`` it is the last epoch's losses.
 """
 from MNIST_recognition import DigitCNN, load_datasets  # first: it sets the BLAS threads
@@ -130,8 +131,8 @@ def noise(n, latent):
 
 
 def main(argv=None):
-    """Train, save samples, judge (with ``--judge``), print; returns the last epoch's history entry, with
-    ``judge_confidence`` and ``judge_classes`` when judged."""
+    """Train, save samples, judge (with ``--judge``), print; returns the last epoch's losses and
+    probabilities (the names of ``gan_curves.png``), with ``judge_confidence`` and ``judge_classes`` when judged."""
     args = parse_args(argv)
     mtorch.manual_seed(args.seed)
     log = (lambda *a: None) if args.quiet else print
@@ -159,7 +160,8 @@ def main(argv=None):
             seen += len(real)
             bar.set_postfix(d_loss=f"{sums[0] / seen:.3f}", g_loss=f"{sums[1] / seen:.3f}", refresh=False)
         d_loss, g_loss, real_score, fake_score = sums / seen
-        history.add(d_loss=d_loss, g_loss=g_loss, real_score=real_score, fake_score=fake_score)
+        history.add(discriminator_loss=d_loss, generator_loss=g_loss, real_probability=real_score,
+                    fake_probability=fake_score)
         log(f"epoch {epoch + 1:2d}/{args.epochs}: discriminator loss {d_loss:.4f}, generator loss {g_loss:.4f}, "
             f"D(real) {real_score:.3f}, D(fake) {fake_score:.3f}, {time.perf_counter() - start:.1f} s")
         save_checkpoint(checkpoint_path, generator, epoch=epoch + 1, discriminator=discriminator.state_dict(),
@@ -170,7 +172,7 @@ def main(argv=None):
     if not args.no_plots:
         history.plot(os.path.join(args.out, "gan_curves.png"))
         log(f"figures saved to {os.path.join(args.out, 'gan_epoch_<n>.png')} and gan_curves.png")
-    result = {name: history.last(name) for name in ("d_loss", "g_loss", "real_score", "fake_score")}
+    result = {name: values[-1] for name, values in history.state_dict().items()}
     if judge is None:
         print(f"last epoch: discriminator loss {d_loss:.4f}, generator loss {g_loss:.4f}")
         return result

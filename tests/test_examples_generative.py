@@ -58,8 +58,8 @@ def test_gan_quiet_prints_the_losses_only_and_saves_a_grid_per_epoch(example, fa
     result = example("gan").main(["--data-dir", str(fake_mnist), "--out", str(tmp_path / "runs"), "--epochs", "1",
                                   "--batch-size", "32", "--quiet"])
     captured = capsys.readouterr()
-    assert captured.err == "" and captured.out == (f"last epoch: discriminator loss {result['d_loss']:.4f}, "
-                                                   f"generator loss {result['g_loss']:.4f}\n")
+    assert captured.err == "" and captured.out == (f"last epoch: discriminator loss {result['discriminator_loss']:.4f}, "
+                                                   f"generator loss {result['generator_loss']:.4f}\n")
     assert sorted(os.listdir(tmp_path / "runs")) == ["gan.npz", "gan_curves.png", "gan_epoch_1.png"]
 
 
