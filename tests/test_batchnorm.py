@@ -152,3 +152,43 @@ def test_dropout2d_gradcheck_and_errors(rng):
     with pytest.raises(ShapeError, match="Dropout2d"):
         layers.Dropout2d()(np.zeros((4, 5)))
     assert repr(layers.Dropout2d(0.25)) == "Dropout2d(p=0.25)"
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: layers.BatchNorm1d(4, eps=-1), ValueError, r"BatchNorm1d: eps must be a number >= 0, got -1.0"),
+    (lambda: layers.BatchNorm2d(4, momentum=1.5), ValueError, r"BatchNorm2d: momentum must be a number in \[0, 1\]"),
+    (lambda: layers.BatchNorm1d("4"), TypeError, r"BatchNorm1d: num_features must be an int >= 1, got '4'"),
+    (lambda: layers.BatchNorm1d(4.0), TypeError, r"BatchNorm1d: num_features must be an int >= 1, got 4.0"),
+    (lambda: layers.BatchNorm1d(4, affine="yes"), TypeError, "BatchNorm1d: affine must be True or False"),
+    (lambda: layers.BatchNorm2d(4, bias=1), TypeError, "BatchNorm2d: bias must be True or False"),
+])
+def test_constructor_arguments_are_checked(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_bias_false_learns_gamma_alone(rng):
+    bn = layers.BatchNorm1d(3, bias=False).double()
+    assert list(bn.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
+    bn.weight.data = np.array([1.0, 2.0, 3.0])
+    x = rng.standard_normal((5, 3))
+    np.testing.assert_allclose(bn(x), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) * bn.weight.data)
+    assert "bias=False" in repr(bn)
+    assert mtorch.gradcheck(bn, x)
+
+
+def test_an_empty_batch_gives_an_empty_output_and_keeps_the_statistics():
+    bn = layers.BatchNorm2d(2)
+    y = bn(np.zeros((0, 2, 3, 3), np.float32))
+    assert y.shape == (0, 2, 3, 3) and bn.num_batches_tracked == 1        # counted, as PyTorch
+    np.testing.assert_array_equal(bn.running_mean, 0)
+    np.testing.assert_array_equal(bn.running_var, 1)
+    assert bn.backward(np.zeros((0, 2, 3, 3), np.float32)).shape == (0, 2, 3, 3)
+    np.testing.assert_array_equal(bn.weight.grad, 0)
+
+
+def test_eval_without_running_statistics_normalises_with_the_batch(rng):
+    bn = layers.BatchNorm1d(3, track_running_stats=False).double().eval()
+    x = rng.standard_normal((4, 3)) * 5
+    np.testing.assert_allclose(bn(x), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
+    assert bn.running_mean is None and list(bn.state_dict()) == ["weight", "bias"]

@@ -1,43 +1,14 @@
 """The example scripts: what they print and write, on small fake data."""
-import hashlib
-import importlib.util
 import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 import mtorch
-from mtorch.datasets import MNIST, sha256_file, write_idx
-from mtorch.datasets.mnist import TEST_FILES, TRAIN_FILES
+from mtorch.datasets import MNIST
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def load_example(name):
-    """Import ``examples/<name>.py`` as a module (its ``main(argv)`` runs it in this process)."""
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def fake_mnist(tmp_path, rng, monkeypatch):
-    """64 random images in the four canonical files under ``tmp_path/data/mnist``, with MNIST's
-    checksums set to theirs; returns the data root."""
-    folder = tmp_path / "data" / "mnist"
-    folder.mkdir(parents=True)
-    for image_name, label_name in (TRAIN_FILES, TEST_FILES):
-        write_idx(folder / image_name, rng.integers(0, 256, (64, 28, 28), dtype=np.uint8))
-        write_idx(folder / label_name, rng.integers(0, 10, 64).astype(np.uint8))
-    monkeypatch.setattr(MNIST, "checksums", {p.name: (hashlib.md5(p.read_bytes()).hexdigest(), sha256_file(p))
-                                             for p in folder.iterdir()})
-    return tmp_path / "data"
+from example_scripts import EXAMPLES, load_example, run_script
 
 
 def test_mnist_inspect_saves_activation_and_gradient_flow_figures(fake_mnist, tmp_path, capsys):
@@ -62,11 +33,6 @@ def test_the_convolutional_models_train_an_epoch(model, fake_mnist, tmp_path, ca
 
 
 # ------------------------------------------------------------ command lines
-def _run(args, timeout=60):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONPATH": str(EXAMPLES.parent)})
-
-
 def _bad_command_lines(tmp_path):
     """``(script, arguments, the error line's end)`` for each refused command line."""
     (tmp_path / "file").write_text("")
@@ -103,7 +69,7 @@ def test_bad_command_lines_give_a_one_line_usage_error_before_anything_runs(tmp_
     cases = _bad_command_lines(tmp_path)
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda case: _run([str(EXAMPLES / case[0]), *case[1]]), cases))
+        results = list(pool.map(lambda case: run_script([str(EXAMPLES / case[0]), *case[1]]), cases))
     for (script, args, message), result in zip(cases, results):
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2, (script, args, result.stderr)
@@ -117,7 +83,7 @@ def test_bad_command_lines_give_a_one_line_usage_error_before_anything_runs(tmp_
 @pytest.mark.parametrize("script", ["MNIST_recognition.py", "cifar10.py", "RNN_sin_to_cos.py", "iris.py",
                                     "custom_layer.py"])
 def test_help(script):
-    result = _run([str(EXAMPLES / script), "--help"])
+    result = run_script([str(EXAMPLES / script), "--help"])
     assert result.returncode == 0 and result.stdout.startswith(f"usage: {script} ") and "--quiet" in result.stdout
     assert "Traceback" not in result.stderr
 
@@ -125,14 +91,14 @@ def test_help(script):
 def test_output_to_a_file_is_a_line_per_epoch_and_quiet_is_one_line(tmp_path):
     common = [str(EXAMPLES / "RNN_sin_to_cos.py"), "--cell", "rnn", "--epochs", "3", "--train-size", "32",
               "--test-size", "8", "--seq-len", "10", "--hidden", "4", "--no-plots", "--out", str(tmp_path)]
-    result = _run(common)
+    result = run_script(common)
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stdout + result.stderr and result.stderr == ""
     lines = result.stdout.strip().splitlines()
     assert [line.split(":")[0] for line in lines if line.startswith("epoch")] == ["epoch   1/3", "epoch   2/3",
                                                                                    "epoch   3/3"]
     assert lines[-1].startswith("test mse: ") and (tmp_path / "RNN_sin_to_cos_rnn.npz").is_file()
-    quiet = _run(common + ["--quiet"])
+    quiet = run_script(common + ["--quiet"])
     assert quiet.returncode == 0 and quiet.stderr == ""
     assert quiet.stdout.strip().splitlines() == [lines[-1]]
 
@@ -146,7 +112,7 @@ def test_mnist_quiet_prints_the_accuracy_only_and_no_bars(fake_mnist, tmp_path, 
                                                   "mnist_mlp_misclassified.png"]
 
 
-def test_mnist_refuses_a_checkpoint_of_another_run(fake_mnist, tmp_path, capsys):
+def test_mnist_refuses_a_checkpoint_of_anotherrun_script(fake_mnist, tmp_path, capsys):
     example = load_example("MNIST_recognition")
     argv = ["--data-dir", str(fake_mnist), "--out", str(tmp_path / "r"), "--epochs", "1", "--batch-size", "32",
             "--no-plots", "--quiet"]

@@ -15,4 +15,6 @@ training step does not stay.
 * ``recurrence``: RNN, LSTM and GRU in columns, one stacked product per
   step (and one sum for the weight gradients), and a workspace of buffers
   kept between calls.
+* ``blocks``: ``blockwise``, a long element-wise formula (``erfc``, exact
+  GELU) computed block by block, its temporaries kept in the cache.
 """

@@ -33,7 +33,8 @@ class InputChecks:
         layer computes in; integer and bool input becomes float32. Complex,
         string and object input is refused (``TypeError``).
         """
-        x = as_real_array(self._short_repr(), x, name)
+        if not (isinstance(x, np.ndarray) and x.dtype.kind in "biuf"):     # the name only when needed
+            x = as_real_array(self._short_repr(), x, name)
         if not matches(x.shape, pattern):
             raise ShapeError(f"{self._short_repr()}: expected {name} of shape "
                              f"{_format_pattern(pattern)}, got {x.shape}")

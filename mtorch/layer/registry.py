@@ -44,7 +44,7 @@ class Registry:
             self._layers[name] = value
         elif name in self._buffers:
             self._buffers[name] = value
-        else:
+        elif name in self._parameters or name in self._layers:     # a plain value replaces a registered one
             self._forget(name, keep=None)
         object.__setattr__(self, name, value)
 

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..layer import Layer
 from ..random import generator
+from ..validation import check_bool, check_real
 
 
 class Dropout(Layer):
@@ -15,16 +16,22 @@ class Dropout(Layer):
         y = x * mask                dL/dx = dL/dy * mask
 
     Args:
-        p: probability of zeroing an element, in [0, 1].
+        p: probability of zeroing an element, in [0, 1] (default 0.5).
+        inplace: PyTorch's flag, accepted and changing nothing: the output is
+            always a new array (backward needs only the mask, but the caller may
+            still hold the input).
 
     Shape: any; output and gradient have the input's shape. Cached: the mask.
+
+    Example:
+        >>> Dropout(0.5).eval()(np.ones(3))
+        array([1., 1., 1.])
     """
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"{type(self).__name__}: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p = check_real(self, "p", p, minimum=0, maximum=1)
+        self.inplace = check_bool(self, "inplace", inplace)
         self._mask = None
         self._shape = None
 
@@ -47,7 +54,7 @@ class Dropout(Layer):
         return g if self._mask is None else g * self._mask
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}" + (", inplace=True" if self.inplace else "")
 
 
 class Dropout2d(Dropout):

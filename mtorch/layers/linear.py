@@ -6,6 +6,7 @@ import numpy as np
 from .. import init
 from ..layer import Layer
 from ..parameter import Parameter
+from ..validation import check_bool, check_int
 
 
 class Linear(Layer):
@@ -27,21 +28,27 @@ class Linear(Layer):
     Shape:
         input ``(..., in_features)``, output ``(..., out_features)``.
 
-    Init (PyTorch's default): W and b ~ U(-1/sqrt(in), 1/sqrt(in)).
+    Init (PyTorch's default): W and b ~ U(-1/sqrt(in), 1/sqrt(in)); sizes may be 0.
 
     Cached: the input ``x``.
+
+    Example:
+        >>> Linear(784, 10)(np.zeros((32, 784))).shape
+        (32, 10)
     """
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = check_int(self, "in_features", in_features, minimum=0)
+        self.out_features = check_int(self, "out_features", out_features, minimum=0)
         self.weight = Parameter(np.zeros((self.out_features, self.in_features)))
-        self.bias = Parameter(np.zeros(self.out_features)) if bias else None
+        self.bias = Parameter(np.zeros(self.out_features)) if check_bool(self, "bias", bias) else None
         self.reset_parameters()
         self._x = None
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.weight.size:                   # an empty weight has nothing to draw (and no fan-in)
+            init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound)
@@ -51,7 +58,7 @@ class Linear(Layer):
         self._x = x
         # np.dot on the 2-D view: one BLAS call whatever the leading dimensions
         # (matmul loops over stacked matrices and is slow when a size is 1).
-        y = np.dot(x.reshape(-1, self.in_features), self.weight.data.T)
+        y = np.dot(_rows(x), self.weight.data.T)
         if self.bias is not None:
             y += self.bias.data
         return y.reshape(x.shape[:-1] + (self.out_features,))
@@ -59,8 +66,8 @@ class Linear(Layer):
     def backward(self, grad_out):
         x = self._x
         g = self.check_grad_out(grad_out, None if x is None else x.shape[:-1] + (self.out_features,))
-        g2 = g.reshape(-1, self.out_features)
-        self.weight.add_grad(np.dot(g2.T, x.reshape(-1, self.in_features)))
+        g2 = _rows(g)
+        self.weight.add_grad(np.dot(g2.T, _rows(x)))
         if self.bias is not None:
             self.bias.add_grad(g2.sum(axis=0))
         if not self.needs_input_grad:          # the input is data: no dL/dx (see Layer)
@@ -71,10 +78,19 @@ class Linear(Layer):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class Identity(Layer):
-    """``y = x``; backward passes the gradient through unchanged."""
+def _rows(a):
+    """The 2-D ``(M, last axis)`` view of ``a``, M = the product of its leading sizes (0 allowed)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
-    def __init__(self):
+
+class Identity(Layer):
+    """``y = x``; backward passes the gradient through unchanged.
+
+    Takes any arguments and ignores them, as PyTorch's, so that it can stand in
+    for a layer in code that builds layers from arguments.
+    """
+
+    def __init__(self, *args, **kwargs):
         super().__init__()
         self._shape = None
 
