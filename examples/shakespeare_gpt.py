@@ -101,7 +101,7 @@ class Block(Module):
 class GPT(Module):
     """A decoder-only Transformer over characters; ``forward(idx (B, T)) -> logits (B, T, vocab_size)``."""
 
-    def __init__(self, vocab_size, block_size, n_layer, n_head, n_embd, dropout=0.0, gelu="tanh"):
+    def __init__(self, vocab_size, block_size, n_layer, n_head, n_embd, dropout=0.0, gelu="exact"):
         super().__init__()
         self.block_size = block_size
         self.wte = layers.Embedding(vocab_size, n_embd)
@@ -296,8 +296,8 @@ def parse_args(argv=None):
                    help="AdamW's decoupled weight decay on matrices")
     p.add_argument("--dropout", type=nonnegative_float, default=0.0,
                    help="dropout probability (attention weights, residual branches)")
-    p.add_argument("--gelu", choices=["tanh", "exact"], default="tanh",
-                   help="the MLP's GELU: GPT-2's tanh approximation, or the exact erf form")
+    p.add_argument("--gelu", choices=["exact", "tanh"], default="exact",
+                   help="the MLP's GELU: the exact erf form (PyTorch's default), or GPT-2's tanh approximation")
     p.add_argument("--seed", type=nonnegative_int, default=1337, help="seeds the initial weights, batches and samples")
     p.add_argument("--eval-interval", type=positive_int, default=250, help="steps between validation estimates")
     p.add_argument("--eval-batches", type=positive_int, default=200,
