@@ -537,6 +537,15 @@ def to_tensor(x, grad=False, precision=None):
     return t.requires_grad_() if grad else t
 
 
+def to_indices(x):
+    """Class or embedding indices as an int64 tensor (ALLOWED_DIFFERENCES["whole-float-indices"]);
+    refused unless they are whole numbers."""
+    a = np.asarray(x)
+    if x is None or a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and not np.all(a == np.round(a))):
+        raise TypeError(f"not indices: {a.dtype}")
+    return torch.from_numpy(a.astype(np.int64))
+
+
 SIZE = st.integers(1, 4)
 SIZE0 = st.integers(0, 4)
 BOOL = st.booleans()

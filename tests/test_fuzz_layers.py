@@ -10,12 +10,18 @@ backward before forward); values are drawn with kinks, NaN, inf and large number
 
 An entry is ``L(args, inputs, ...)``:
     args(d) -> dict of valid constructor arguments (``d`` draws from a strategy);
-    inputs(d, kw) -> tuple of input shapes (None: pass None, e.g. no initial state);
+    inputs(d, kw) -> tuple of input shapes (None: pass None, e.g. no initial state; an ``Arr``: that input,
+        e.g. ``Arr(shape, "index:V", "int64")`` for indices, listed in ``index_inputs``);
     values: the strategy of input value kinds (see ``fuzzing.Arr``);
     torch(kw) -> the reference module (default ``torch.nn.<name>(**kw)``; None: no reference);
     random: the output is random in training mode (compared with torch in eval mode only);
     out(result) -> the tensor torch's forward returns that mtorch's forward returns;
-    extras(layer) / t_extras(result, inputs) -> more values to compare (e.g. an RNN's h_n).
+    extras(layer) / t_extras(result, inputs) -> more values to compare (e.g. an RNN's h_n);
+    optional, index_inputs: positions of inputs that may be None, and of integer indices (an
+        embedding's): torch gets those as int64 and nothing is differentiated.
+See ``L`` for the rest. A new class of a kind already here is one line, e.g.
+``"Tanhshrink": L()`` or ``"Embedding": L(lambda d: dict(num_embeddings=d(SIZE), embedding_dim=d(SIZE)),
+lambda d, kw: (Arr(d(shapes(0, 2)), f"index:{kw['num_embeddings']}", "int64", seed=d(SEED)),), index_inputs=(0,))``.
 """
 import inspect
 from dataclasses import dataclass, field
@@ -31,7 +37,7 @@ from mtorch.layer import Layer
 
 from fuzzing import (BOOL, FINITE, SEED, SIZE, SIZE0, VALUES, Arr, Grad, LayerCase, attempt, build, check_coverage,
                      corrupted, differences,
-                     fuzz_settings, judge, known_params, mutation, reference, shapes, to_tensor,
+                     fuzz_settings, judge, known_params, mutation, reference, shapes, to_indices, to_tensor,
                      torch, value_kind)
 
 FAMILY = "layers"
@@ -140,6 +146,7 @@ class L:
     input_grads: int = None                   # how many inputs backward returns a gradient for (default all)
     torch_empty_backward: bool = True         # False: torch's backward refuses a zero-size output (a kernel limit)
     optional: tuple = ()                      # positions of inputs that may be None (e.g. an initial state)
+    index_inputs: tuple = ()                  # positions of integer inputs (indices): int64 for torch, no gradient
     mutable: set = field(default_factory=set)  # arguments to spoil beyond the signatures'
 
 
@@ -361,8 +368,8 @@ def draw_case(d, name):
 
 
 def _input(d, shape, spec):
-    if shape is None:
-        return None
+    if shape is None or isinstance(shape, Arr):         # an entry may give an input itself (e.g. indices)
+        return shape
     if isinstance(shape, tuple) and shape and isinstance(shape[0], tuple):
         return tuple(_input(d, s, spec) for s in shape)
     return Arr(tuple(shape), d(spec.values), "float64", "array", d(SEED))
@@ -460,7 +467,8 @@ def run_torch(case, box):
              for k, v in box["state"].items()}
     module.load_state_dict(state, strict=True)
     built = build(case.inputs)
-    inputs = [_tensor_input(x, b, box["precision"], i in spec.optional)
+    inputs = [reference("input", to_indices, b) if i in spec.index_inputs else
+              _tensor_input(x, b, box["precision"], i in spec.optional)
               for i, (x, b) in enumerate(zip(case.inputs, built))]
     result = reference("forward", module, *inputs)
     out = spec.out(result)
@@ -670,6 +678,44 @@ def test_fuzz_layer(name, data):
 @given(data=st.data())
 def test_fuzz_container_protocol(name, data):
     check_protocol_case(data.draw(protocol_cases(name)))
+
+
+class Take(Layer):
+    """A test-only embedding, ``y = weight[indices]``, to exercise entries with index inputs."""
+
+    def __init__(self, num_embeddings, embedding_dim):
+        super().__init__()
+        self.weight = mtorch.Parameter(np.random.default_rng(0).standard_normal((num_embeddings, embedding_dim)))
+        self._idx = None
+
+    def forward(self, idx):
+        idx = np.asarray(idx)
+        if idx.dtype.kind not in "iu" or idx.size and (idx.min() < 0 or idx.max() >= len(self.weight.data)):
+            raise ValueError(f"Take: expected indices in [0, {len(self.weight.data)}), got {idx!r}")
+        self._idx = idx
+        return self.weight.data[idx]
+
+    def backward(self, grad_out):
+        g = self.check_grad_out(grad_out, self._idx.shape + self.weight.shape[1:])
+        grad = np.zeros_like(self.weight.data)
+        np.add.at(grad, self._idx, g)
+        self.weight.add_grad(grad)
+
+
+TAKE = L(lambda d: dict(num_embeddings=d(SIZE), embedding_dim=d(SIZE)),
+         lambda d, kw: (Arr(d(shapes(0, 2)), f"index:{kw['num_embeddings']}", "int64", seed=d(SEED)),),
+         torch=lambda kw: nn.Embedding(**kw), index_inputs=(0,))
+
+
+@pytest.mark.parametrize("index, outcome", [(Arr((2, 3), "index:4", "int64"), "equal"),
+                                            (Arr((0,), "index:4", "int64"), "equal"),
+                                            (Arr((2,), "normal"), "refused")])
+def test_an_entry_with_index_inputs(monkeypatch, index, outcome):
+    pytest.importorskip("torch")
+    monkeypatch.setitem(PUBLIC, "Take", Take)
+    monkeypatch.setitem(LAYERS, "Take", TAKE)
+    case = LayerCase("Take", {"num_embeddings": 4, "embedding_dim": 3}, (index,))
+    assert check_case(case, tolerate_known=False) == outcome
 
 
 @pytest.mark.parametrize("known", known_params(FAMILY))

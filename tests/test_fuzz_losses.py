@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import mtorch.loss as mloss
 
 from fuzzing import (BOOL, SEED, SIZE, SIZE0, VALUES, Arr, attempt, build, check_coverage, corrupted, differences,
-                     fuzz_settings, judge, mutation, reference, shapes, to_tensor,
+                     fuzz_settings, judge, mutation, reference, shapes, to_indices, to_tensor,
                      torch, value_kind)
 
 FAMILY = "losses"
@@ -269,7 +269,7 @@ def run_torch(case):
         if i in positions:
             tensors.append(reference("input", to_tensor, x, True, precision))
         elif arr.values.startswith("index:") or LOSSES[case.name].indices(built[0], x):
-            tensors.append(reference("input", _indices, x))
+            tensors.append(reference("input", to_indices, x))
         else:
             tensors.append(reference("input", to_tensor, x, False, precision))
     value = reference("forward", loss, *reference("input", LOSSES[case.name].torch_inputs, tuple(tensors)))
@@ -287,14 +287,6 @@ def _shape(x):
         return np.shape(x)
     except ValueError:                    # ragged
         return None
-
-
-def _indices(x):
-    """Class indices as int64 (ALLOWED_DIFFERENCES["whole-float-indices"]); refused unless whole numbers."""
-    a = np.asarray(x)
-    if x is None or a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and not np.all(a == np.round(a))):
-        raise TypeError(f"not class indices: {a.dtype}")
-    return torch.from_numpy(a.astype(np.int64))
 
 
 def _raise(message):
