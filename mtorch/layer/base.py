@@ -157,10 +157,11 @@ class Layer(Registry, Hooks, InputChecks, State):
     def step(self, lr):
         """Plain gradient descent: ``p.data -= lr * p.grad`` for every parameter with a
         gradient, then clear the gradients (they have been used)."""
-        for p in self.parameters():
-            if p.grad is not None:
-                p.data -= lr * p.grad
-                p.grad = None
+        with np.errstate(all="ignore"):          # NaN and inf propagate silently, as in PyTorch
+            for p in self.parameters():
+                if p.grad is not None:
+                    p.data -= lr * p.grad
+                    p.grad = None
 
     def zero_grad(self):
         """Clear every gradient (``p.grad = None``) without a step."""

@@ -45,7 +45,8 @@ class InputChecks:
         return x if x.dtype == dtype else x.astype(dtype)
 
     def check_grad_out(self, grad_out, expected_shape):
-        """Validate ``grad_out`` at the start of ``backward``; returns it as an array.
+        """Validate ``grad_out`` at the start of ``backward``; returns it as an array, in the
+        layer's parameter dtype when it has parameters (a layer computes in that dtype).
 
         ``expected_shape`` is the shape of the output the last forward returned,
         or None when nothing is cached (then ``backward`` was called too early).
@@ -62,7 +63,8 @@ class InputChecks:
         if grad_out.shape != tuple(expected_shape):
             raise ShapeError(f"{self._short_repr()}.backward(): expected grad_out of shape "
                              f"{tuple(expected_shape)} (the output's shape), got {grad_out.shape}")
-        return grad_out
+        dtype = self.param_dtype()
+        return grad_out if dtype is None or grad_out.dtype == dtype else grad_out.astype(dtype)
 
     def param_dtype(self):
         """The dtype of this layer's own first Parameter (what it computes in), or None."""

@@ -1,0 +1,168 @@
+"""What the fuzz tests (tests/test_fuzz_*.py) found and what was fixed: one plain test per finding."""
+import io
+import math
+
+import numpy as np
+import pytest
+
+import mtorch
+from mtorch import Parameter, layers
+from mtorch.data import DataLoader, TensorDataset
+from mtorch.datasets import Iris, MNIST, Normalize, SineWaves
+from mtorch.errors import BackwardBeforeForwardError, ShapeError
+from mtorch.loss import BCEWithLogitsLoss, CrossEntropyLoss, MultiLabelSoftMarginLoss, NLLLoss
+from mtorch.optim import SGD, Adam, clip_grad_norm, lr_scheduler
+
+
+# ------------------------------------------------------------------ containers
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: mtorch.ModuleList([layers.ReLU()])[3], IndexError, "ModuleList: index 3 is out of range for 1 layers"),
+    (lambda: mtorch.ModuleList([layers.ReLU()])["0"], TypeError, "ModuleList: an index must be an int, got '0'"),
+    (lambda: mtorch.ModuleList([layers.ReLU()]).__delitem__(-2), IndexError, "ModuleList: index -2"),
+    (lambda: mtorch.Sequential(layers.ReLU())[1.5], TypeError, "Sequential: an index must be an int"),
+    (lambda: mtorch.ModuleDict()["a"], KeyError, "ModuleDict: no layer named 'a'"),
+    (lambda: mtorch.ModuleDict().__delitem__("a"), KeyError, "ModuleDict: no layer named 'a'"),
+    (lambda: mtorch.ModuleList(None), TypeError, "ModuleList: expected an iterable of Layers, got NoneType"),
+    (lambda: mtorch.ModuleDict([1]), TypeError, r"ModuleDict: expected a dict or an iterable of \(name, layer\) pairs"),
+])
+def test_containers_refuse_bad_indices_and_contents_by_name(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_containers_index_like_lists():
+    blocks = mtorch.ModuleList([layers.ReLU(), layers.Tanh()])
+    assert isinstance(blocks[-1], layers.Tanh) and len(blocks[::-1]) == 2
+    blocks.insert(10, layers.Sigmoid())                # any int is a place to insert at, as for a list
+    del blocks[0]
+    assert [type(b).__name__ for b in blocks] == ["Tanh", "Sigmoid"]
+
+
+def test_a_module_with_nothing_to_learn_still_checks_grad_out():
+    model = mtorch.Module(mtorch.Sequential([layers.ReLU()]))
+    with pytest.raises(BackwardBeforeForwardError):
+        model.backward(np.ones((2, 3)))
+    model(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="got None for grad_out"):
+        model.backward(None)
+    assert model.backward(np.ones((2, 3))) is None
+
+
+# ------------------------------------------------------------------ losses
+def test_cross_entropy_with_a_minus_inf_logit_is_finite():
+    result = CrossEntropyLoss()(np.array([[0.5, -np.inf, 1.0]]), np.array([0]))
+    expected = -(0.5 - np.log(np.exp(0.5) + np.exp(1.0)))
+    assert result.value == pytest.approx(expected) and np.isfinite(result.grad).all()
+
+
+def test_cross_entropy_ignored_samples_add_nothing_even_from_nan_logits():
+    x = np.array([[np.nan, 0.0], [1.0, 2.0]])
+    result = CrossEntropyLoss(reduction="none", ignore_index=1)(x, np.array([1, 0]))
+    assert result.value[0] == 0 and (result.grad[0] == 0).all() and np.isfinite(result.value[1])
+
+
+@pytest.mark.parametrize("loss", [CrossEntropyLoss(label_smoothing=0.1), NLLLoss(ignore_index=0)])
+def test_class_losses_need_a_class(loss):
+    with pytest.raises(ShapeError, match=r"expected at least one class \(axis 1 of the input\), got input of "
+                                         r"shape \(2, 0, 3\)"):
+        loss(np.zeros((2, 0, 3)), np.zeros((2, 3), int))
+
+
+def test_cross_entropy_reads_a_ragged_target_as_an_error_by_name():
+    with pytest.raises(TypeError, match="CrossEntropyLoss: target must be an array of real numbers"):
+        CrossEntropyLoss()(np.zeros((2, 3)), [[1, 2], [3]])
+
+
+@pytest.mark.parametrize("loss", [BCEWithLogitsLoss(reduction="none"), MultiLabelSoftMarginLoss(reduction="none"),
+                                  BCEWithLogitsLoss(reduction="none", pos_weight=np.array([2.0, 2.0]))])
+def test_infinite_logits_give_the_limits_not_nan(loss):
+    x, y = np.array([[-np.inf, np.inf], [np.inf, -np.inf]]), np.array([[1.0, 0.0], [1.0, 0.0]])
+    value = loss(x[:1], y[:1]).value, loss(x[1:], y[1:]).value
+    assert np.all(np.isinf(value[0])) and np.all(value[1] == 0)
+
+
+# ------------------------------------------------------------------ optim
+def test_clip_grad_norm_inf_norm_propagates_nan():
+    params = [Parameter(np.zeros(2)), Parameter(np.zeros(1))]
+    params[0].grad, params[1].grad = np.array([3.0, 1.0]), np.array([np.nan])
+    assert math.isnan(clip_grad_norm(params, 1.0, norm_type=math.inf))
+
+
+def test_one_cycle_phase_without_steps_is_a_clear_error():
+    optimizer = SGD([Parameter(np.zeros(2))], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="OneCycleLR: step 0 falls in phase 1 of 2, which spans no steps"):
+        lr_scheduler.OneCycleLR(optimizer, max_lr=1.0, total_steps=1, pct_start=1.0)
+
+
+@pytest.mark.parametrize("make", [lambda p: Adam([p], lr=0.0), lambda p: SGD([p], lr=0.0, momentum=0.9)])
+def test_optimizers_let_nan_and_inf_propagate_silently(make):
+    p = Parameter(np.ones(2), dtype=np.float64)
+    optimizer = make(p)
+    p.grad = np.array([np.inf, -np.inf])
+    optimizer.step()                                  # RuntimeWarnings are errors in this suite
+    p.grad = np.array([np.inf, 1.0])
+    layers.Linear(1, 1).step(0.0)
+    assert p.data.shape == (2,)
+
+
+# ------------------------------------------------------------------ data and datasets
+@pytest.mark.parametrize("index, error, message", [
+    (3, IndexError, "TensorDataset: index 3 is out of range for 3 samples"),
+    (np.array([0, 5]), IndexError, "TensorDataset: index 5 is out of range"),
+    (1.5, TypeError, "TensorDataset: an index must be an int, a slice, or an array of ints or bools"),
+    (None, TypeError, "TensorDataset: an index must be"),
+    ((0, 0), TypeError, "TensorDataset: an index must be"),
+    (np.array([0.5]), TypeError, "TensorDataset: an index array must hold ints"),
+])
+def test_dataset_indices_are_checked_by_name(index, error, message):
+    with pytest.raises(error, match=message):
+        TensorDataset(np.zeros((3, 2)))[index]
+
+
+def test_datasets_index_like_numpy_arrays():
+    data = SineWaves(4, seq_len=2, seed=0)
+    assert np.array_equal(data[::-1][0], data.inputs[::-1])
+    assert np.array_equal(data[np.array([True, False, True, False])][1], data.targets[[0, 2]])
+    assert len(list(TensorDataset(np.zeros((3, 2))))) == 3          # iteration stops at the IndexError
+
+
+@pytest.mark.parametrize("samples, error, message", [
+    ([None, None], TypeError, "DataLoader: cannot stack the samples into a batch: .* got NoneType"),
+    ([np.zeros(2), {"x": 1}], TypeError, "got dict, ndarray"),
+    ([np.float64(1.0), "text"], TypeError, "got float64, str"),
+    ([np.zeros(2), np.zeros(3)], ValueError, r"they differ in shape \(\(2,\), \(3,\)\)"),
+])
+def test_default_collate_refuses_what_does_not_make_a_batch(samples, error, message):
+    with pytest.raises(error, match=message):
+        next(iter(DataLoader(samples, batch_size=2)))
+
+
+def test_default_collate_batches_text():
+    assert list(next(iter(DataLoader(["a", "bc"], batch_size=2)))) == ["a", "bc"]
+
+
+def test_normalize_flattens_an_empty_batch():
+    assert Normalize(flatten=True)(np.zeros((0, 28, 28), np.uint8)).shape == (0, 784)
+
+
+@pytest.mark.parametrize("make", [lambda: Iris(root=3), lambda: MNIST(root=2.5, download=False)])
+def test_a_wrong_root_is_reported_by_the_dataset(make):
+    with pytest.raises(TypeError, match=r"^(Iris|MNIST): root must be a folder"):
+        make()
+
+
+# ------------------------------------------------------------------ save/load
+def test_a_nul_or_a_lone_surrogate_in_a_key_round_trips():
+    obj = {"a\x00b": np.zeros(1), "a": np.ones(1), "\ud800": np.arange(2)}
+    buffer = io.BytesIO()
+    mtorch.save(obj, buffer)
+    buffer.seek(0)
+    loaded = mtorch.load(buffer)
+    assert list(loaded) == list(obj) and all(np.array_equal(loaded[k], obj[k]) for k in obj)
+
+
+def test_a_numpy_string_scalar_stays_one():
+    buffer = io.BytesIO()
+    mtorch.save({"s": np.str_("ab")}, buffer)
+    buffer.seek(0)
+    assert type(mtorch.load(buffer)["s"]) is np.str_
