@@ -188,7 +188,7 @@ class BatchNorm1d(_BatchNorm):
     """
 
     def _check(self, x):
-        x = np.asarray(x)
+        x = self.check_input(x, (...,))
         if x.ndim not in (2, 3):
             raise ShapeError(f"{self._short_repr()}: expected input of shape (N, {self.num_features}) "
                              f"or (N, {self.num_features}, L), got {x.shape}")

@@ -32,7 +32,7 @@ class _ShapeOnly(Layer):
         self._in_shape = self._out_shape = None
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = self.check_input(x, (...,))
         try:
             y = x.reshape(self._target(x.shape))
         except (ValueError, IndexError, ZeroDivisionError):

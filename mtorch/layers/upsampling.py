@@ -130,7 +130,8 @@ class Upsample(Layer):
         return tuple(check(v) for v in value) if isinstance(value, (tuple, list)) else check(value)
 
     def forward(self, x):
-        x = self.check_input(x, ("N", "C", "H", "W") if np.ndim(x) == 4 else ("N", "C", "L"))
+        x = self.check_input(x, (...,))
+        x = self.check_input(x, ("N", "C", "H", "W") if x.ndim == 4 else ("N", "C", "L"))
         dims = x.ndim - 2
         if {"linear": 1, "bilinear": 2, "bicubic": 2}.get(self.mode, dims) != dims:
             raise ShapeError(f"{self._short_repr()}: mode {self.mode!r} needs a "
