@@ -6,14 +6,19 @@ user would not write: ``Module(Sequential([...]))``, a loss with
 is (called on data, a ``Module`` computes no dL/d(input), as PyTorch computes
 none for a tensor that does not require a gradient).
 """
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 import mtorch
 from mtorch import Module, Sequential, layers
 from mtorch.loss import CrossEntropyLoss, MSELoss
-from mtorch.optim import SGD, Adam
+from mtorch.optim import SGD, Adam, clip_grad_norm
 
-from workloads import NotAvailable, data
+from workloads import GPT_BLOCK, GPT_HEADS, GPT_LAYERS, GPT_VOCAB, GPT_WIDTH, NotAvailable, data
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def mlp():
@@ -50,13 +55,19 @@ def gru():
 
 
 def gpt():
-    """The character GPT of the reference recipe (see ``torch_workloads.gpt``), once mtorch has its layers."""
+    """The character GPT of the reference recipe (see ``torch_workloads.gpt``): the model, loss and
+    optimizer of examples/shakespeare_gpt.py, with the exact GELU, as that script trains them."""
     if not hasattr(layers, "MultiheadAttention"):
         raise NotAvailable("mtorch.layers has no MultiheadAttention")
-    raise NotAvailable("the benchmark has no mtorch GPT model yet")
+    spec = importlib.util.spec_from_file_location("shakespeare_gpt", EXAMPLES / "shakespeare_gpt.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    model = example.GPT(GPT_VOCAB, GPT_BLOCK, GPT_LAYERS, GPT_HEADS, GPT_WIDTH, gelu="exact")
+    return model, example.NextCharacterLoss(backward_func=model), example.make_optimizer(model, 1e-3, 0.1)
 
 
 BUILDERS = {"mlp": mlp, "cnn": cnn, "rnn": rnn, "lstm": lstm, "gru": gru, "gpt": gpt}
+CLIP_NORM = {"gpt": 1.0}            # the gradient norm is clipped before the update, as in the recipe
 
 
 def training_step(name):
@@ -64,9 +75,12 @@ def training_step(name):
     mtorch.manual_seed(0)
     model, loss_func, optimizer = BUILDERS[name]()
     x, y = data(name, np.random.default_rng(0))
+    max_norm = CLIP_NORM.get(name)
 
     def step():
         loss = loss_func(model(x), y)
         loss.backward()         # model.backward(dL/dlogits): every layer stores its gradients
+        if max_norm is not None:
+            clip_grad_norm(model, max_norm)
         optimizer.step()
     return step, model

@@ -16,9 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from workloads import GPT_BLOCK, GPT_VOCAB, data
-
-GPT_LAYERS, GPT_HEADS, GPT_WIDTH = 4, 4, 128
+from workloads import GPT_BLOCK, GPT_HEADS, GPT_LAYERS, GPT_VOCAB, GPT_WIDTH, data
 
 
 def _tensors(name, rng):

@@ -11,6 +11,7 @@ WORKLOADS = tuple(STEPS)
 
 MLP_BATCH, MLP_SIZES = 128, (784, 256, 128, 10)
 GPT_VOCAB, GPT_BLOCK, GPT_BATCH = 65, 64, 12      # tiny shakespeare has 65 distinct characters
+GPT_LAYERS, GPT_HEADS, GPT_WIDTH = 4, 4, 128
 
 
 class NotAvailable(Exception):

@@ -298,6 +298,17 @@ BUILT_IN = {
     "Concat": [(lambda: layers.Concat(layers.Linear(3, 2), layers.Tanh(), dim=-1), (2, 3))],
     "ModuleList": [],           # holders without a forward of their own
     "ModuleDict": [],
+    "Embedding": [],            # integer input: checked in test_embedding.py
+    "LayerNorm": [(lambda: layers.LayerNorm(4), (3, 4)), (lambda: layers.LayerNorm((2, 3), bias=False), (2, 2, 3))],
+    "RMSNorm": [(lambda: layers.RMSNorm(4), (3, 4))],
+    "MultiheadAttention": [(lambda: layers.MultiheadAttention(4, 2, batch_first=True), (2, 3, 4)),
+                           (lambda: layers.MultiheadAttention(4, 2, dropout=0.2, add_bias_kv=True, add_zero_attn=True,
+                                                              batch_first=True), (2, 3, 4))],
+    "TransformerEncoderLayer": [(lambda: layers.TransformerEncoderLayer(4, 2, 8, batch_first=True), (2, 3, 4)),
+                                (lambda: layers.TransformerEncoderLayer(4, 2, 8, activation="gelu", norm_first=True,
+                                                                        batch_first=True), (2, 3, 4))],
+    "TransformerEncoder": [(lambda: layers.TransformerEncoder(
+        layers.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True), 2, norm=layers.LayerNorm(4)), (2, 3, 4))],
 }
 
 

@@ -1,5 +1,7 @@
 """Optimizers: parameters after several steps against the update formulas written out
 here, against literal hand-computed numbers, and against torch.optim in float64."""
+import doctest
+import importlib
 import math
 
 import numpy as np
@@ -97,6 +99,12 @@ CASES = [
     (RMSprop, ref_rmsprop, dict(lr=0.01, centered=True, momentum=0.9, eps=1e-4)),
     (Adagrad, ref_adagrad, dict()),
     (Adagrad, ref_adagrad, dict(lr=0.1, lr_decay=0.5, weight_decay=0.1, initial_accumulator_value=0.3)),
+    (SGD, ref_sgd, dict(lr=0.1, weight_decay=0.2)),
+    (SGD, ref_sgd, dict(lr=0.05, momentum=0.5, dampening=0.9)),
+    (Adam, ref_adam, dict(lr=0.02, betas=(0.5, 0.6), weight_decay=0.3, amsgrad=True)),
+    (AdamW, lambda p, gs, **kw: ref_adam(p, gs, decoupled=True, **kw), dict(lr=0.01, weight_decay=0)),
+    (RMSprop, ref_rmsprop, dict(lr=0.01, alpha=0.5, centered=True, weight_decay=0.2)),
+    (Adagrad, ref_adagrad, dict(lr=0.5, eps=1e-2)),
 ]
 IDS = [f"{cls.__name__}-{i}" for i, (cls, _, _) in enumerate(CASES)]
 
@@ -111,31 +119,148 @@ def test_matches_formula(cls, ref, kwargs, rng):
         assert not np.allclose(out, x0)
 
 
-@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
-def test_matches_torch(cls, ref, kwargs, rng):
+def run_torch(cls, groups, init, grads, dtype="float64", **kwargs):
+    """The same steps with ``torch.optim.<cls name>``: ``groups`` lists the Parameter indices and
+    hyper-parameters of each group; a gradient None leaves its Parameter out of that step."""
     torch = pytest.importorskip("torch")
-    params, init, grads = make_problem(rng)
-    got = run(cls(params, **kwargs), params, grads)
-    tparams = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in init]
-    topt = getattr(torch.optim, cls.__name__)(tparams, **kwargs)
+    tparams = [torch.tensor(x, dtype=getattr(torch, dtype), requires_grad=True) for x in init]
+    topt = getattr(torch.optim, cls.__name__)(
+        [{**options, "params": [tparams[i] for i in indices]} for indices, options in groups], **kwargs)
     for step_grads in grads:
         for p, g in zip(tparams, step_grads):
-            p.grad = torch.tensor(g, dtype=torch.float64)
+            p.grad = None if g is None else torch.tensor(g, dtype=p.dtype)
         topt.step()
-    for out, tp in zip(got, tparams):
-        np.testing.assert_allclose(out, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+    return [p.detach().numpy() for p in tparams]
+
+
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_matches_torch(cls, ref, kwargs, rng):
+    pytest.importorskip("torch")
+    params, init, grads = make_problem(rng)
+    got = run(cls(params, **kwargs), params, grads)
+    expected = run_torch(cls, [(range(len(params)), {})], init, grads, **kwargs)
+    for out, theirs in zip(got, expected):
+        np.testing.assert_allclose(out, theirs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_float32_matches_torch(cls, ref, kwargs, rng):
+    pytest.importorskip("torch")
+    params, init, grads = make_problem(rng, dtype=np.float32)
+    got = run(cls(params, **kwargs), params, grads)
+    expected = run_torch(cls, [(range(len(params)), {})], [x.astype(np.float32) for x in init],
+                         [[g.astype(np.float32) for g in step] for step in grads], dtype="float32", **kwargs)
+    for out, theirs in zip(got, expected):
+        assert out.dtype == theirs.dtype == np.float32
+        np.testing.assert_allclose(out, theirs, rtol=2e-6, atol=1e-6)
+
+
+GROUP_CASES = [      # (class, defaults, the two groups' own hyper-parameters)
+    (SGD, dict(lr=0.1, momentum=0.9), [dict(lr=0.05, nesterov=True), dict(momentum=0, weight_decay=0.1)]),
+    (SGD, dict(lr=0.1), [dict(), dict(momentum=0.5, dampening=0.5)]),
+    (Adam, dict(lr=0.01), [dict(amsgrad=True, betas=(0.8, 0.9)), dict(weight_decay=0.2, eps=1e-3)]),
+    (AdamW, dict(lr=0.01), [dict(weight_decay=0.0), dict(lr=0.05, amsgrad=True)]),
+    (RMSprop, dict(lr=0.01), [dict(centered=True, momentum=0.5), dict(alpha=0.9, weight_decay=0.1)]),
+    (Adagrad, dict(lr=0.1, initial_accumulator_value=0.5), [dict(lr_decay=0.1), dict(weight_decay=0.1)]),
+]
+
+
+@pytest.mark.parametrize("cls, defaults, options", GROUP_CASES,
+                         ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(GROUP_CASES)])
+def test_groups_and_missing_gradients_match_torch(cls, defaults, options, rng):
+    """Two parameter groups with their own hyper-parameters; some Parameters get no gradient at
+    some steps (skipped: their state, step count included, does not move)."""
+    pytest.importorskip("torch")
+    params, init, grads = make_problem(rng)
+    for step, i in ((0, 2), (1, 0), (3, 2), (3, 1)):
+        grads[step][i] = None
+    groups = [([0], options[0]), ([1, 2], options[1])]
+    optimizer = cls([{**o, "params": [params[i] for i in indices]} for indices, o in groups], **defaults)
+    got = run_with_missing(optimizer, params, grads)
+    for out, theirs, x0 in zip(got, run_torch(cls, groups, init, grads, **defaults), init):
+        np.testing.assert_allclose(out, theirs, rtol=1e-12, atol=1e-14)
+        assert not np.allclose(out, x0)
+
+
+def test_adagrad_group_starts_from_its_own_accumulator_value(rng):
+    """PyTorch starts every group from the constructor's value; a group's own value is used here."""
+    params, init, grads = make_problem(rng)
+    optimizer = Adagrad([{"params": params[:1], "initial_accumulator_value": 2.0}, {"params": params[1:]}],
+                        lr=0.1, initial_accumulator_value=0.5)
+    for i, out in enumerate(run(optimizer, params, grads)):
+        expected = ref_adagrad(init[i], [step[i] for step in grads], lr=0.1,
+                               initial_accumulator_value=2.0 if i == 0 else 0.5)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+
+
+def run_with_missing(optimizer, params, grads):
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = None if g is None else np.array(g, dtype=p.dtype)
+        optimizer.step()
+    return [p.data for p in params]
+
+
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_a_gradient_array_is_only_read(cls, ref, kwargs, rng):
+    """One read-only gradient array handed to two Parameters: every step reads it, none writes
+    into it or keeps it in the state, and both Parameters follow the formula."""
+    init = [rng.normal(size=(3, 4)) for _ in range(2)]
+    a, b = (Parameter(x, dtype=np.float64) for x in init)
+    optimizer = cls([a, b], **kwargs)
+    grads = [rng.normal(size=(3, 4)) for _ in range(3)]
+    for g in grads:
+        g.flags.writeable = False
+        before = g.copy()
+        a.grad = b.grad = g
+        optimizer.step()
+        np.testing.assert_array_equal(g, before)
+        assert a.grad is None and b.grad is None
+        kept = [v for state in optimizer.state.values() for v in state.values() if isinstance(v, np.ndarray)]
+        assert not any(np.shares_memory(v, g) for v in kept)
+    for p, x0 in zip((a, b), init):
+        np.testing.assert_allclose(p.data, ref(x0, grads, **kwargs), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
+def test_training_goes_on_after_the_model_changes_dtype(cls, ref, kwargs, rng):
+    """``double()`` gives the Parameters new arrays: the next steps update those, in float64."""
+    net = Sequential(Linear(4, 3))
+    optimizer = cls(net, **kwargs)
+    for step in range(2):
+        if step == 1:
+            net.double()
+        before = [p.data.copy() for p in net.parameters()]
+        net(rng.normal(size=(5, 4)))
+        net.backward(rng.normal(size=(5, 3)))
+        optimizer.step()
+        for p, p0 in zip(net.parameters(), before):
+            assert p.data.dtype == p0.dtype and p.grad is None and not np.allclose(p.data, p0)
+    assert net[0].weight.data.dtype == np.float64
+
+
+@pytest.mark.parametrize("module", ["sgd", "adam", "rmsprop", "adagrad"])
+def test_docstring_examples_run_as_written(module):
+    results = doctest.testmod(importlib.import_module(f"mtorch.optim.{module}"),
+                              extraglobs={"np": np, "Parameter": Parameter},
+                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert results.attempted > 0 and results.failed == 0
 
 
 @pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
 def test_float32_stays_float32_in_place(cls, ref, kwargs, rng):
     params, init, grads = make_problem(rng, dtype=np.float32)
     arrays = [p.data for p in params]
-    got = run(cls(params, **kwargs), params, grads)
+    optimizer = cls(params, **kwargs)
+    got = run(optimizer, params, grads)
     for array, out, x0 in zip(arrays, got, init):
         assert out is array and out.dtype == np.float32
         expected = ref(x0.astype(np.float32).astype(np.float64),
                        [step[SHAPES.index(x0.shape)].astype(np.float32) for step in grads], **kwargs)
         np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-6)
+    kept = [v for state in optimizer.state.values() for v in state.values() if isinstance(v, np.ndarray)]
+    assert all(v.dtype == np.float32 for v in kept)
+    assert kept or (cls is SGD and not kwargs.get("momentum"))
 
 
 def test_literal_numbers():

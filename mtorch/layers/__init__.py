@@ -17,3 +17,7 @@ from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, A
 from .recurrent import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from .reshape import Flatten, Reshape, Unflatten
 from .upsampling import Upsample
+from .attention import MultiheadAttention
+from .normalization import LayerNorm, RMSNorm
+from .sparse import Embedding
+from .transformer import TransformerEncoder, TransformerEncoderLayer

@@ -14,7 +14,9 @@ class Adagrad(Optimizer):
         s = s + g**2                             s_0 = initial_accumulator_value
         p = p - clr * g / (sqrt(s) + eps)
 
-    State per Parameter: ``step`` (t) and ``sum`` (s).
+    State per Parameter: ``step`` (t) and ``sum`` (s). A parameter group may
+    set its own ``initial_accumulator_value`` (PyTorch starts every group
+    from the constructor's).
 
     Args:
         params: a Layer/Module, an iterable of Parameters, or parameter groups.
@@ -23,6 +25,15 @@ class Adagrad(Optimizer):
         weight_decay: L2 penalty factor (default 0).
         initial_accumulator_value: starting value of ``s`` (default 0).
         eps: added to the denominator (default 1e-10).
+
+    Example (two steps with the same gradient: ``s = g**2``, then ``2 * g**2``):
+        >>> w = Parameter([1.0, -2.0])
+        >>> optimizer = Adagrad([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     w.grad = np.array([0.5, 4.0])
+        ...     optimizer.step()              # w -= 0.1 * g / sqrt(s)
+        >>> w.data.round(4)                   # [1, -2] - 0.1 * (1 + 1 / sqrt(2)) * [1, -1]
+        array([ 0.8293, -2.1707], dtype=float32)
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
@@ -40,16 +51,12 @@ class Adagrad(Optimizer):
         self._real(group, "initial_accumulator_value", minimum=0)
 
     def _update(self, p, state, group):
+        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         if not state:
-            state["step"] = 0
-            state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
-        state["step"] += 1
+            state.update(step=0, sum=np.full_like(p.data, group["initial_accumulator_value"]))
         g = self._decayed_grad(p, group["weight_decay"])
-        clr = float(group["lr"]) / (1 + (state["step"] - 1) * group["lr_decay"])
-        work = np.square(g)
-        state["sum"] += work
-        np.sqrt(state["sum"], out=work)
-        work += group["eps"]
-        np.divide(g, work, out=work)
-        work *= clr
-        p.data -= work
+        t, s = state["step"] + 1, state["sum"]
+        clr = lr / (1 + (t - 1) * lr_decay)
+        s = s + g**2
+        state.update(step=t, sum=s)
+        p.data -= clr * g / (np.sqrt(s) + eps)

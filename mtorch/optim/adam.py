@@ -1,6 +1,4 @@
 """Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay."""
-import math
-
 import numpy as np
 
 from ..validation import check_real
@@ -16,11 +14,13 @@ class Adam(Optimizer):
         m = beta1 * m + (1 - beta1) * g                first moment,  m_0 = 0
         v = beta2 * v + (1 - beta2) * g**2             second moment, v_0 = 0
         v_max = max(v_max, v);  use v_max for v        if amsgrad
-        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+        m_hat = m / (1 - beta1**t)                     bias corrections
+        v_hat = v / (1 - beta2**t)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
 
     The factors ``1 - beta**t`` undo the bias of ``m`` and ``v`` towards
     their zero start. State per Parameter: ``step`` (t), ``exp_avg`` (m),
-    ``exp_avg_sq`` (v) and, with amsgrad, ``max_exp_avg_sq``.
+    ``exp_avg_sq`` (v) and, with amsgrad, ``max_exp_avg_sq`` (v_max).
 
     Args:
         params: a Layer/Module, an iterable of Parameters, or parameter groups.
@@ -29,6 +29,14 @@ class Adam(Optimizer):
         eps: added to the denominator (default 1e-8).
         weight_decay: L2 penalty factor (default 0).
         amsgrad: use the running maximum of ``v`` (default False).
+
+    Example (the first step moves every weight by ``lr``, against its gradient's sign):
+        >>> w = Parameter([1.0, -2.0])
+        >>> optimizer = Adam([w], lr=0.1)
+        >>> w.grad = np.array([0.5, 4.0])
+        >>> optimizer.step()                  # m_hat = g, v_hat = g**2
+        >>> w.data
+        array([ 0.9, -2.1], dtype=float32)
     """
 
     _decoupled = False
@@ -53,39 +61,26 @@ class Adam(Optimizer):
         self._bool(group, "amsgrad")
 
     def _update(self, p, state, group):
-        lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
+        lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        state["step"] += 1
-        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-        if not self._decoupled:
-            g = self._decayed_grad(p, weight_decay)
-        else:                                # AdamW: decay the weights, not the gradient
-            if weight_decay != 0:
-                p.data *= 1 - lr * weight_decay
+        if self._decoupled:                             # AdamW: shrink the weights, not the gradient
+            p.data *= 1 - lr * weight_decay
             g = p.grad
-        work = np.multiply(g, 1 - beta1)
-        m *= beta1
-        m += work
-        np.square(g, out=work)
-        work *= 1 - beta2
-        v *= beta2
-        v += work
+        else:
+            g = self._decayed_grad(p, weight_decay)
+        t, m, v = state["step"] + 1, state["exp_avg"], state["exp_avg_sq"]
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        state.update(step=t, exp_avg=m, exp_avg_sq=v)
         if group["amsgrad"]:
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        # lr / c1 * m / (sqrt(v) / c2 + eps)  ==  (lr * c2 / c1) * m / (sqrt(v) + eps * c2),
-        # with c1 = 1 - beta1**t and c2 = sqrt(1 - beta2**t): one pass over the array fewer
-        c2 = math.sqrt(1 - beta2 ** t)
-        np.sqrt(v, out=work)
-        work += eps * c2
-        np.divide(m, work, out=work)
-        work *= lr * c2 / (1 - beta1 ** t)
-        p.data -= work
+            v_max = np.maximum(state["max_exp_avg_sq"], v)
+            state["max_exp_avg_sq"] = v = v_max         # use v_max for v
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        p.data -= lr * m_hat / (np.sqrt(v_hat) + eps)
 
 
 class AdamW(Adam):
@@ -98,6 +93,14 @@ class AdamW(Adam):
         (then Adam's update with the raw gradient g)
 
     Args: as ``Adam``, but ``weight_decay`` defaults to 1e-2 (PyTorch's default).
+
+    Example (the weights shrink by ``1 - 0.1 * 0.5``, then move by ``lr`` as in Adam):
+        >>> w = Parameter([1.0, -2.0])
+        >>> optimizer = AdamW([w], lr=0.1, weight_decay=0.5)
+        >>> w.grad = np.array([0.5, 4.0])
+        >>> optimizer.step()                  # [0.95, -1.9] - 0.1 * [1, 1]
+        >>> w.data.round(6)
+        array([ 0.85, -2.  ], dtype=float32)
     """
 
     _decoupled = True

@@ -149,16 +149,17 @@ class Optimizer:
 
     @staticmethod
     def _decayed_grad(p, weight_decay):
-        """``p.grad + weight_decay * p.data`` (the L2 penalty's gradient added; a new array),
-        or ``p.grad`` itself when ``weight_decay`` is 0."""
+        """``g + weight_decay * p``: the gradient with the L2 penalty's gradient added (a new
+        array), or ``p.grad`` itself when ``weight_decay`` is 0."""
         if weight_decay == 0:
             return p.grad
-        g = p.data * weight_decay
-        g += p.grad
-        return g
+        return p.grad + weight_decay * p.data
 
     def _update(self, p, state, group):
-        """Update ``p.data`` in place from ``p.grad``, ``state`` (this Parameter's dict) and ``group``."""
+        """Apply the update rule to one Parameter: ``p.data`` in place (views of it stay valid),
+        from ``p.grad``, ``state`` (this Parameter's dict, its arrays replaced by new ones) and
+        ``group``. Written as the docstring's formula; ``p.grad`` is never modified (it may be
+        shared)."""
         raise NotImplementedError(f"{self._name} must implement _update(p, state, group)")
 
     def zero_grad(self, set_to_none=True):

@@ -29,6 +29,14 @@ class RMSprop(Optimizer):
         weight_decay: L2 penalty factor (default 0).
         momentum: momentum factor in [0, 1) (default 0).
         centered: normalise by the estimated variance instead of the mean square.
+
+    Example (first step: ``s = 0.01 * g**2``, so every weight moves by ``lr / 0.1``):
+        >>> w = Parameter([1.0, -2.0])
+        >>> optimizer = RMSprop([w], lr=0.01)
+        >>> w.grad = np.array([0.5, 4.0])
+        >>> optimizer.step()
+        >>> w.data.round(6)
+        array([ 0.9, -2.1], dtype=float32)
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
@@ -47,38 +55,24 @@ class RMSprop(Optimizer):
         self._bool(group, "centered")
 
     def _update(self, p, state, group):
-        alpha, momentum, weight_decay = group["alpha"], group["momentum"], group["weight_decay"]
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(p.data)
-        state["step"] += 1
-        g = self._decayed_grad(p, weight_decay)
-        work = np.square(g)
-        work *= 1 - alpha
-        square_avg = state["square_avg"]
-        square_avg *= alpha
-        square_avg += work
+            state.update(step=0, square_avg=np.zeros_like(p.data))
+        g = self._decayed_grad(p, group["weight_decay"])
+        s = state["square_avg"]
+        s = alpha * s + (1 - alpha) * g**2
+        state.update(step=state["step"] + 1, square_avg=s)
         if group["centered"]:
-            if "grad_avg" not in state:
-                state["grad_avg"] = np.zeros_like(p.data)
-            grad_avg = state["grad_avg"]
-            np.multiply(g, 1 - alpha, out=work)
-            grad_avg *= alpha
-            grad_avg += work
-            np.square(grad_avg, out=work)
-            np.subtract(square_avg, work, out=work)
-            np.sqrt(work, out=work)
+            c = state.get("grad_avg", 0)                # c_0 = 0
+            c = alpha * c + (1 - alpha) * g
+            state["grad_avg"] = c
+            a = np.sqrt(s - c**2) + eps
         else:
-            np.sqrt(square_avg, out=work)
-        work += group["eps"]
-        np.divide(g, work, out=work)
+            a = np.sqrt(s) + eps
         if momentum > 0:
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = np.zeros_like(p.data)
-            buf = state["momentum_buffer"]
-            buf *= momentum
-            buf += work
-            p.data -= float(group["lr"]) * buf
+            b = state.get("momentum_buffer", 0)         # b_0 = 0
+            b = momentum * b + g / a
+            state["momentum_buffer"] = b
+            p.data -= lr * b
         else:
-            work *= float(group["lr"])
-            p.data -= work
+            p.data -= lr * g / a

@@ -26,10 +26,14 @@ class SGD(Optimizer):
         weight_decay: L2 penalty factor (default 0).
         nesterov: Nesterov momentum; needs momentum > 0 and dampening 0.
 
-    Example:
-        >>> optimizer = SGD(module, lr=0.1)
-        >>> loss_func(module(x), y).backward()
-        >>> optimizer.step()
+    Example (two steps with the same gradient g: ``b = g``, then ``b = 0.9 * g + g``):
+        >>> w = Parameter([1.0, -2.0])
+        >>> optimizer = SGD([w], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     w.grad = np.array([0.5, 4.0])
+        ...     optimizer.step()                      # w -= 0.1 * b;  w.grad becomes None
+        >>> w.data                                    # [1, -2] - 0.1 * (1 + 1.9) * [0.5, 4]
+        array([ 0.855, -3.16 ], dtype=float32)
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
@@ -56,19 +60,11 @@ class SGD(Optimizer):
                 self._step_group(group)
 
     def _update(self, p, state, group):
-        momentum, dampening, weight_decay = group["momentum"], group["dampening"], group["weight_decay"]
-        d_p = self._decayed_grad(p, weight_decay)
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        g = self._decayed_grad(p, group["weight_decay"])
         if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = d_p.copy()
-            else:
-                buf *= momentum
-                buf += d_p if dampening == 0 else (1 - dampening) * d_p
-            if group["nesterov"]:
-                nesterov_d_p = buf * momentum
-                nesterov_d_p += d_p
-                d_p = nesterov_d_p
-            else:
-                d_p = buf
-        p.data -= float(group["lr"]) * d_p
+            b = state.get("momentum_buffer")
+            b = g.copy() if b is None else momentum * b + (1 - dampening) * g
+            state["momentum_buffer"] = b
+            g = g + momentum * b if group["nesterov"] else b
+        p.data -= lr * g
