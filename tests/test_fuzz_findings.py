@@ -105,6 +105,21 @@ def test_optimizers_let_nan_and_inf_propagate_silently(make):
     assert p.data.shape == (2,)
 
 
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", dict(momentum=0.9, weight_decay=0.01)), ("SGD", dict(momentum=0.9, nesterov=True)),
+    ("Adam", dict(amsgrad=True, weight_decay=0.1)), ("AdamW", dict(weight_decay=0.1)),
+    ("RMSprop", dict(centered=True, momentum=0.5)), ("Adagrad", dict(weight_decay=0.1, lr_decay=0.01)),
+])
+def test_optimizers_update_a_0d_parameter_as_a_1_element_one(name, kwargs):
+    scalar, vector = Parameter(np.array(0.5), dtype=np.float64), Parameter(np.array([0.5]), dtype=np.float64)
+    optimizers = [getattr(mtorch.optim, name)([p], lr=0.1, **kwargs) for p in (scalar, vector)]
+    for g in (1.0, -2.0, 0.25):
+        scalar.grad, vector.grad = np.array(g), np.array([g])
+        for optimizer in optimizers:
+            optimizer.step()
+    assert scalar.data.shape == () and scalar.data == vector.data[0] != 0.5
+
+
 # ------------------------------------------------------------------ data and datasets
 @pytest.mark.parametrize("index, error, message", [
     (3, IndexError, "TensorDataset: index 3 is out of range for 3 samples"),
