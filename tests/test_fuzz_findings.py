@@ -48,6 +48,31 @@ def test_a_module_with_nothing_to_learn_still_checks_grad_out():
     assert model.backward(np.ones((2, 3))) is None
 
 
+# ------------------------------------------------------------------ layers
+def test_gru_on_an_infinite_input_gives_the_limit():
+    gru = layers.GRU(1, 1, bias=False).double()
+    gru.weight_ih_l0.data[:] = [[1.0], [1.0], [-1.0]]         # at x = -inf: r = z = 0, n = tanh(+inf) = 1
+    y = gru(np.full((1, 1, 1), -np.inf))                      # h = (1 - z) n + z h_0 = 1 (it was NaN)
+    assert y.ravel().tolist() == [1.0]
+
+
+def test_embedding_of_width_0_has_a_backward():
+    emb = layers.Embedding(3, 0)
+    assert emb(np.array([[0, 2]])).shape == (1, 2, 0)
+    assert emb.backward(np.zeros((1, 2, 0))) is None and emb.weight.grad.shape == (3, 0)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: layers.MultiheadAttention(4, 2)([[0.0] * 4, [0.0]]), TypeError, "MultiheadAttention.*query must be"),
+    (lambda: layers.TransformerEncoderLayer(6, "3"), TypeError, "TransformerEncoderLayer: nhead must be an int"),
+    (lambda: layers.TransformerEncoder(layers.TransformerEncoderLayer(4, 2, dim_feedforward=8), 1)(np.zeros((1, 2, 3, 4))),
+     ShapeError, r"TransformerEncoderLayer\(\): expected src of shape \(S, N, 4\)"),
+])
+def test_attention_layers_refuse_bad_input_by_name(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
 # ------------------------------------------------------------------ losses
 def test_cross_entropy_with_a_minus_inf_logit_is_finite():
     result = CrossEntropyLoss()(np.array([[0.5, -np.inf, 1.0]]), np.array([0]))

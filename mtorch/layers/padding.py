@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..layer import Layer
-from ..validation import check_choice, check_ints, check_real
+from ..validation import check_ints, check_real
 from ._windows import Images, take_adjoint
 
 MODES = ("constant", "reflect", "replicate", "circular")
