@@ -84,6 +84,8 @@ ALLOWED_DIFFERENCES = {
     "inplace": "A layer's inplace=True (where PyTorch has the flag) is accepted and changes nothing: an mtorch "
                "layer never overwrites its input (documented in mtorch.layers.activation and Dropout). torch's "
                "in-place form refuses the trials' leaf tensors that require a gradient; it is given inplace=False.",
+    "rmsnorm-eps": "RMSNorm(eps=None) adds the machine epsilon of the dtype it computes in, as torch; torch's "
+                   "reference computes in float64, so it is given mtorch's epsilon (float32's for a float32 layer).",
     "empty-axes": "The window layers (pooling, padding, Upsample) accept a zero-size channel or spatial axis "
                   "wherever the result is defined, and return an empty output, as numpy does (and torch's "
                   "adaptive average pooling, constant and circular padding); several torch kernels refuse any "

@@ -58,15 +58,16 @@ class Sub:
     """A layer inside a container case, built fresh for every run: ``Sub("Linear", (3, 2))``."""
     name: str
     args: tuple = ()
+    kwargs: tuple = ()                        # (name, value) pairs
 
     def build(self):
-        return getattr(layers, self.name)(*self.args)
+        return getattr(layers, self.name)(*self.args, **dict(self.kwargs))
 
     def torch(self):
-        return getattr(nn, self.name)(*self.args)
+        return getattr(nn, self.name)(*self.args, **dict(self.kwargs))
 
     def __repr__(self):
-        return f"Sub({self.name!r}, {self.args!r})"
+        return f"Sub({self.name!r}, {self.args!r}" + (f", {self.kwargs!r})" if self.kwargs else ")")
 
 
 def build_all(x):
@@ -146,6 +147,25 @@ if torch is not None:
             r = self.r
             shape = (c // r ** 2, h * r, w * r) if self.up else (c * r ** 2, h // r, w // r)
             return x.reshape(tuple(lead) + shape)
+
+    class TorchSelfAttention(nn.Module):
+        """torch's MultiheadAttention called as mtorch's ``layer(x)``: self-attention, the output alone."""
+
+        def __init__(self, **kwargs):
+            super().__init__()
+            self.inner = nn.MultiheadAttention(**kwargs)
+
+        def forward(self, x):
+            return self.inner(x, x, x, need_weights=False)[0]
+
+        def state_dict(self, *args, **kwargs):
+            return self.inner.state_dict(*args, **kwargs)
+
+        def load_state_dict(self, state, strict=True):
+            return self.inner.load_state_dict(state, strict=strict)
+
+        def named_parameters(self, *args, **kwargs):
+            return self.inner.named_parameters(*args, **kwargs)
 
     def torch_instance_norm(name):
         """torch's InstanceNorm1d/2d; with affine=True and a zero-size input its own forward fails (an
@@ -371,6 +391,53 @@ def no_forward(d):
     return {"layers": [Sub("Linear", (d(SIZE), d(SIZE))) for _ in range(d(st.integers(0, 2)))]}
 
 
+def embedding_args(d):
+    n = d(SIZE)
+    return dict(num_embeddings=n, embedding_dim=d(SIZE0), padding_idx=d(st.one_of(st.none(), st.integers(-n, n - 1))),
+                max_norm=d(st.sampled_from((None, None, 1.0, 0.5))), norm_type=d(st.sampled_from((2.0, 2.0, 1.0))),
+                scale_grad_by_freq=d(BOOL))
+
+
+def indices(d, kw):
+    return (Arr(d(shapes(0, 2)), f"index:{kw['num_embeddings']}", "int64", seed=d(SEED)),)
+
+
+def norm_args(d, rms=False):
+    """LayerNorm / RMSNorm: normalized_shape an int or a tuple (the trailing axes ``_shape``)."""
+    shape = d(shapes(1, 2, 1, 3))
+    args = dict(normalized_shape=shape[0] if len(shape) == 1 and d(BOOL) else shape, elementwise_affine=d(BOOL),
+                eps=d(st.sampled_from((None, 1e-5, 0.5) if rms else (1e-5, 0.5))), _shape=shape)
+    return args if rms else dict(args, bias=d(BOOL))
+
+
+def sequence(d, features, batch_first):
+    """A ``(L, N, E)`` input shape (``(N, L, E)`` batch-first), or an unbatched ``(L, E)``."""
+    length, batch = d(SIZE), d(SIZE0)
+    if d(BOOL):
+        return ((length, features),)
+    return ((batch, length, features) if batch_first else (length, batch, features),)
+
+
+def attention_args(d):
+    heads = d(st.integers(1, 3))
+    return dict(embed_dim=heads * d(SIZE), num_heads=heads, bias=d(BOOL), add_bias_kv=d(BOOL),
+                add_zero_attn=d(BOOL), batch_first=d(BOOL))
+
+
+def encoder_layer_args(d):
+    heads = d(st.integers(1, 2))
+    return dict(d_model=heads * d(SIZE), nhead=heads, dim_feedforward=d(SIZE), dropout=0.0,
+                activation=d(st.sampled_from(("relu", "gelu"))), layer_norm_eps=d(st.sampled_from((1e-5, 0.1))),
+                batch_first=d(BOOL), norm_first=d(BOOL), bias=d(BOOL))
+
+
+def encoder_args(d):
+    layer = encoder_layer_args(d)
+    norm = d(st.sampled_from((None, Sub("LayerNorm", (layer["d_model"],)))))
+    return dict(encoder_layer=Sub("TransformerEncoderLayer", kwargs=tuple(layer.items())),
+                num_layers=d(st.integers(1, 2)), norm=norm, _layer=layer)
+
+
 ANY = lambda d, kw: (d(shapes()),)  # noqa: E731
 
 ELEMENTWISE = ("ReLU", "Sigmoid", "Tanh", "Identity", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "ReLU6",
@@ -451,6 +518,15 @@ LAYERS = {
     "RNNCell": cell(gates_args=lambda d: dict(nonlinearity=d(st.sampled_from(("tanh", "relu"))))),
     "LSTMCell": cell(states=2),
     "GRUCell": cell(),
+    "Embedding": L(embedding_args, indices, index_inputs=(0,)),
+    "LayerNorm": L(norm_args, lambda d, kw: (d(lead()) + kw["_shape"],)),
+    "RMSNorm": L(lambda d: norm_args(d, rms=True), lambda d, kw: (d(lead()) + kw["_shape"],)),
+    "MultiheadAttention": L(attention_args, lambda d, kw: sequence(d, kw["embed_dim"], kw["batch_first"]),
+                            torch=lambda kw: TorchSelfAttention(**kw)),
+    "TransformerEncoderLayer": L(encoder_layer_args, lambda d, kw: sequence(d, kw["d_model"], kw["batch_first"])),
+    "TransformerEncoder": L(encoder_args, lambda d, kw: sequence(d, kw["_layer"]["d_model"], kw["_layer"]["batch_first"]),
+                            torch=lambda kw: nn.TransformerEncoder(**kw, enable_nested_tensor=False),
+                            names=lambda kw: _sub_names([kw["encoder_layer"], kw["norm"]])),
     "Sequential": L(sequential_args, features, values=FINITE, torch=lambda kw: nn.Sequential(*torch_all(kw["layers"])),
                     positional=("layers",), names=lambda kw: _sub_names(kw["layers"])),
     "Residual": L(residual_args, features, values=FINITE, torch=lambda kw: TorchResidual(torch_all(kw["body"]),
@@ -614,6 +690,8 @@ def run_torch(case, box):
     kw = {k: torch_all(build(v)) for k, v in case.kwargs.items() if not k.startswith("_")}
     if kw.get("inplace") is True:
         kw["inplace"] = False                         # ALLOWED_DIFFERENCES["inplace"]
+    if case.name == "RMSNorm" and kw.get("eps") is None:
+        kw["eps"] = float(np.finfo(box["precision"]).eps)     # ALLOWED_DIFFERENCES["rmsnorm-eps"]
     make = (lambda kw: getattr(nn, case.name)(**kw)) if spec.torch == "default" else spec.torch
     module = reference("ctor", make, kw)
     module.double()
