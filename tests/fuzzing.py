@@ -126,6 +126,8 @@ TORCH_WRONG = {
                                    "torch blends with momentum 0, running + 0 * (batch statistic), which is NaN "
                                    "for an infinite batch statistic; mtorch leaves the running statistics as they "
                                    "are (documented). They are compared with the ones before the call.",
+    "empty-group-norm": "GroupNorm(affine=True) on a zero-size input: torch's gradients of weight and bias are "
+                        "NaN; a sum over no values is 0 (mtorch). They are not compared then.",
     "inf-norm-of-empty": "clip_grad_norm(norm_type=inf): torch cannot take the max of an empty gradient "
                          "(RuntimeError); it adds nothing to the norm (mtorch). torch is not given empty gradients "
                          "then.",

@@ -56,6 +56,42 @@ def test_gru_on_an_infinite_input_gives_the_limit():
     assert y.ravel().tolist() == [1.0]
 
 
+def test_gru_with_an_infinite_initial_state_keeps_the_finite_units():
+    gru = layers.GRU(1, 2, bias=False).double()
+    gru.weight_hh_l0.data[:] = 1.0                              # r = z = 1 and n = 1 from h_1 = inf
+    y = gru(np.zeros((1, 1, 1)), np.array([[[0.5, np.inf]]]))
+    assert y.ravel().tolist() == [0.5, np.inf]                  # h = (1 - z) n + z h_0 (it was NaN)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: layers.BatchNorm1d(2, track_running_stats=False).eval()(np.ones((1, 2))), ValueError,
+     "more than 1 value per channel for batch statistics"),
+    (lambda: layers.BatchNorm2d(2, eps=0)(np.ones((2, 2, 1, 1))), ValueError, "eps must be positive"),
+    (lambda: layers.AdaptiveAvgPool2d(None), TypeError, "AdaptiveAvgPool2d: output_size must be an int or a tuple"),
+    (lambda: layers.AdaptiveMaxPool2d((3, None))(np.ones((2, 3, 1, 0))), ShapeError, "an empty region has no max"),
+    (lambda: layers.ReplicationPad1d((2, 1))(np.ones((0, 1, 0))), ShapeError, r"ReplicationPad1d\(\(2, 1\)\)"),
+    (lambda: layers.Upsample(size=2)(np.ones((4, 0, 0, 0))), ShapeError, "nothing to interpolate from"),
+    (lambda: layers.Reshape((1, 1))(np.ones(())), ShapeError, r"Reshape\(shape=\(1, 1\)\): cannot reshape"),
+])
+def test_window_and_shape_layers_refuse_what_has_no_result(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_zero_padding_an_empty_axis_has_a_backward():
+    pad = layers.ZeroPad2d((0, 1, 1, 0))
+    y = pad(np.ones((3, 0, 3, 0)))
+    assert y.shape == (3, 0, 4, 1) and pad.backward(np.ones(y.shape)).shape == (3, 0, 3, 0)
+
+
+def test_max_pool_gives_a_window_of_minus_inf_to_its_first_input_not_the_padding():
+    pool = layers.MaxPool2d(2, padding=1, return_indices=True)
+    x = np.full((1, 1, 2, 2), -np.inf)
+    y, indices = pool(x)
+    assert indices.ravel().tolist() == [0, 1, 2, 3]             # PyTorch's: each window's first input
+    assert pool.backward(np.ones(y.shape)).ravel().tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
 def test_embedding_of_width_0_has_a_backward():
     emb = layers.Embedding(3, 0)
     assert emb(np.array([[0, 2]])).shape == (1, 2, 0)

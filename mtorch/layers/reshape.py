@@ -119,7 +119,7 @@ class Reshape(_ShapeOnly):
         self.shape = _sizes("Reshape", "shape", shape)
 
     def _target(self, shape):
-        return shape[:1] + self.shape
+        return (shape[0],) + self.shape                # a 0-d input has no batch axis: IndexError
 
     def extra_repr(self):
         return f"shape={self.shape}"

@@ -136,6 +136,9 @@ class Upsample(Layer):
         if {"linear": 1, "bilinear": 2, "bicubic": 2}.get(self.mode, dims) != dims:
             raise ShapeError(f"{self._short_repr()}: mode {self.mode!r} needs a "
                              f"{'3' if self.mode == 'linear' else '4'}-d input, got shape {x.shape}")
+        if 0 in x.shape[2:]:
+            raise ShapeError(f"{self._short_repr()}: the input's spatial size {x.shape[2:]} has nothing to "
+                             f"interpolate from")
         taps = [interpolation_taps(x.shape[axis], out, self.mode, bool(self.align_corners), scale)
                 for axis, out, scale in zip(range(2, x.ndim), *self._sizes_and_scales(x.shape[2:]))]
         y = x

@@ -21,8 +21,9 @@ class GRU(RNNBase):
     with ``sigmoid(a) = (1 + tanh(a / 2)) / 2``. Each step multiplies
     ``z_t = [x_t; 1; h_{t-1}]`` (``mtorch.kernels.recurrence.stacked_inputs``) by
     four blocks of rows, the candidate's input and hidden parts kept apart
-    because ``r_t`` multiplies only the latter; ``m_t`` takes ``[1; h_{t-1}]``
-    alone, so that an infinite ``x_t`` never meets a 0 weight (``0 * inf`` is NaN)::
+    because ``r_t`` multiplies only the latter; ``a_n`` takes ``[x_t; 1]`` alone and
+    ``m_t`` ``[1; h_{t-1}]`` alone, so that an infinite input or state never meets a
+    0 weight (``0 * inf`` is NaN)::
 
         [a_r; a_z; a_n; m_t] = [[W_ir, b_ir + b_hr, W_hr],
                                 [W_iz, b_iz + b_hz, W_hz],
@@ -86,10 +87,12 @@ class GRU(RNNBase):
         z = stacked_inputs(workspace, x, states0[0])           # z[t] = [x_t; 1; h_{t-1}]
         W = self._stacked_weights(w)
         W[:2 * H] *= 0.5                                        # r, z: sigmoid(a) = (1 + tanh(a/2)) / 2
-        W_gates, W_m = W[:3 * H], np.ascontiguousarray(W[3 * H:, n_in:])
+        W_rz = W[:2 * H]
+        W_n, W_m = np.ascontiguousarray(W[2 * H:3 * H, :n_in + 1]), np.ascontiguousarray(W[3 * H:, n_in:])
         gates = workspace.get("gates", (steps, 4, H, batch), x.dtype)
         for z_t, a, h_t in zip(z, gates, z[1:, n_in + 1:]):
-            np.dot(W_gates, z_t, out=a[:3].reshape(3 * H, batch))
+            np.dot(W_rz, z_t, out=a[:2].reshape(2 * H, batch))
+            np.dot(W_n, z_t[:n_in + 1], out=a[2])              # a_n = W_in x_t + b_in
             np.dot(W_m, z_t[n_in:], out=a[3])                  # m_t = W_hn h_{t-1} + b_hn
             rz = np.tanh(a[:2], out=a[:2])
             rz *= 0.5
