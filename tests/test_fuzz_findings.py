@@ -78,6 +78,14 @@ def test_window_and_shape_layers_refuse_what_has_no_result(make, error, message)
         make()
 
 
+@pytest.mark.parametrize("norm", [layers.BatchNorm1d(2, affine=False), layers.BatchNorm1d(2, affine=False,
+                                                                                     track_running_stats=False)])
+def test_a_layer_without_parameters_computes_float16_input_in_float32(norm):
+    x = np.array([[1000.0, -3000.0], [3000.0, -1000.0]], dtype=np.float16)      # squares pass float16's 65504
+    y = norm(x)
+    assert y.dtype == np.float32 and np.allclose(y, [[-1, -1], [1, 1]], atol=1e-3)
+
+
 def test_zero_padding_an_empty_axis_has_a_backward():
     pad = layers.ZeroPad2d((0, 1, 1, 0))
     y = pad(np.ones((3, 0, 3, 0)))

@@ -30,8 +30,9 @@ class InputChecks:
         (``"N"``, ``"H"``) or None matches any size, and a leading ``...``
         matches any number of leading dimensions. ``dtype`` (default: the
         layer's parameter dtype, else the input's float dtype) is what the
-        layer computes in; integer and bool input becomes float32. Complex,
-        string and object input is refused (``TypeError``).
+        layer computes in; integer, bool and float16 input becomes float32
+        (float16 sums and squares overflow past 65504). Complex, string and
+        object input is refused (``TypeError``).
         """
         if not (isinstance(x, np.ndarray) and x.dtype.kind in "biuf"):     # the name only when needed
             x = as_real_array(self._short_repr(), x, name)
@@ -41,7 +42,7 @@ class InputChecks:
         if dtype is None:
             dtype = self.param_dtype()
         if dtype is None:
-            dtype = x.dtype if x.dtype.kind == "f" else np.float32
+            dtype = np.promote_types(x.dtype, np.float32) if x.dtype.kind == "f" else np.float32
         return x if x.dtype == dtype else x.astype(dtype)
 
     def check_grad_out(self, grad_out, expected_shape):
