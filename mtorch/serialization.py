@@ -200,11 +200,7 @@ def _fsync_directory(directory):
 # ----------------------------------------------------------------- encoding
 def _encode(obj, where, arrays, depth):
     """The JSON tree for ``obj``; arrays go into ``arrays`` under a name derived from ``where``."""
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if type(obj) in (int, float):
-        return obj
-    if isinstance(obj, (np.ndarray, np.generic)):
+    if isinstance(obj, (np.ndarray, np.generic)):       # before str: a numpy string stays one
         array = np.asarray(obj)
         if array.dtype.hasobject:
             raise TypeError(f"mtorch.save: the array at {where or '/'!r} holds Python objects "
@@ -212,6 +208,10 @@ def _encode(obj, where, arrays, depth):
         name = _unique_name(where or "array", arrays)
         arrays[name] = array
         return {"array" if isinstance(obj, np.ndarray) else "scalar": name}
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if type(obj) in (int, float):
+        return obj
     if isinstance(obj, (dict, list, tuple)) and depth >= MAX_DEPTH:
         raise ValueError(f"mtorch.save: the object is nested deeper than {MAX_DEPTH} levels at {where!r}")
     if isinstance(obj, dict):
@@ -232,6 +232,10 @@ def _encode(obj, where, arrays, depth):
 
 
 def _unique_name(name, arrays):
+    """A member name for the array at path ``name``, unique in ``arrays``. Only a label (the
+    structure refers to it): what a zip name cannot hold (NUL, lone surrogates) becomes '?',
+    and a very long path is cut."""
+    name = name.encode("utf-8", "replace").decode("utf-8").replace("\x00", "?")[:200]
     candidate, n = name, 1
     while candidate in arrays or candidate == HEADER:
         n += 1

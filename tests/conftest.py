@@ -1,4 +1,5 @@
 import hashlib
+import sys
 
 import numpy as np
 import pytest
@@ -31,3 +32,13 @@ def fake_mnist(tmp_path, rng, monkeypatch):
     monkeypatch.setattr(MNIST, "checksums", {p.name: (hashlib.md5(p.read_bytes()).hexdigest(), sha256_file(p))
                                              for p in folder.iterdir()})
     return tmp_path / "data"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzz tests' trial counts (tests/fuzzing.py), when they ran."""
+    fuzzing = sys.modules.get("fuzzing")
+    lines = fuzzing.summary_lines() if fuzzing is not None else []
+    if lines:
+        terminalreporter.write_sep("=", "fuzz trials (tests/test_fuzz_*.py)")
+        for line in lines:
+            terminalreporter.write_line(line)

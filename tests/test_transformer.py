@@ -141,7 +141,7 @@ def test_errors_name_the_class(rng):
         TransformerEncoder(small_layer(), 2).backward(np.zeros((3, 2, 4)))
     with pytest.raises(ValueError, match="TransformerEncoderLayer: activation must be 'relu', 'gelu' or a Layer"):
         small_layer(activation="swish")
-    with pytest.raises(ValueError, match="MultiheadAttention: embed_dim must be divisible by num_heads"):
+    with pytest.raises(ValueError, match="TransformerEncoderLayer: d_model must be divisible by nhead"):
         small_layer(nhead=3)
     with pytest.raises(ValueError, match="TransformerEncoderLayer: dropout"):
         small_layer(dropout=2.0)

@@ -14,7 +14,8 @@ def default_collate(samples):
     the batch on the first axis; dict samples a dict; anything else (arrays,
     numbers) one stacked array. Samples that do not stack (arrays of
     different shapes, tuples of different lengths, other keys) raise a
-    ``ValueError`` naming the shapes found.
+    ``ValueError`` naming the shapes found; samples of different kinds (an
+    array and a dict) or that are not data (None, objects) a ``TypeError``.
     """
     first = samples[0]
     if isinstance(first, (tuple, list)):
@@ -32,12 +33,20 @@ def default_collate(samples):
 
 def _stack(values, what):
     try:
-        return np.stack(values)
-    except ValueError:
+        batch = np.stack(values)
+    except (ValueError, TypeError):
+        batch = None
+    text = [isinstance(v, (str, np.str_)) or (isinstance(v, np.ndarray) and v.dtype.kind in "US") for v in values]
+    if batch is None or batch.dtype.hasobject or any(text) != all(text):     # numbers and text do not mix
+        kinds = sorted({type(v).__name__ for v in values})
+        if len(kinds) > 1 or batch is not None:
+            raise TypeError(f"DataLoader: cannot stack {what} into a batch: a batch is made of arrays, "
+                            f"numbers or strings of one kind, got {', '.join(kinds)}")
         shapes = sorted({_shape(v) for v in values}, key=str)
         raise ValueError(f"DataLoader: cannot stack {what} into a batch: they differ in shape "
                          f"({', '.join(shapes[:4])}{', ...' if len(shapes) > 4 else ''}); samples of "
-                         "different sizes need padding or a batch_size of 1") from None
+                         "different sizes need padding or a batch_size of 1")
+    return batch
 
 
 def _shape(value):

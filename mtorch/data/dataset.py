@@ -1,5 +1,39 @@
 """Dataset and TensorDataset: what a DataLoader draws samples from."""
+import numbers
+
+import numpy as np
+
 from ..validation import as_real_array
+
+
+def check_index(owner, index, length):
+    """``index`` as an index into ``length`` samples, or an error naming ``owner``.
+
+    Accepted, with numpy's meaning: an int in ``[-length, length)``, a slice, an
+    array (or list) of such ints, and a boolean mask with one entry per sample.
+    An int out of range raises ``IndexError`` (so ``for sample in dataset`` stops);
+    anything else (floats, strings, None, bools, tuples) ``TypeError``.
+    """
+    if isinstance(index, slice):
+        return index
+    if isinstance(index, numbers.Integral) and not isinstance(index, (bool, np.bool_)):
+        if not -length <= index < length:
+            raise IndexError(f"{owner}: index {index} is out of range for {length} samples")
+        return int(index)
+    if isinstance(index, (list, np.ndarray)):
+        array = np.asarray(index)
+        if array.dtype.kind == "b" and array.shape == (length,):
+            return array
+        if array.dtype.kind in "iu":
+            if array.size and (array.min() < -length or array.max() >= length):
+                wrong = array[(array < -length) | (array >= length)].flat[0]
+                raise IndexError(f"{owner}: index {wrong} is out of range for {length} samples")
+            return array
+        what = f"a boolean mask of shape {array.shape}" if array.dtype.kind == "b" else f"an array of {array.dtype}"
+        raise TypeError(f"{owner}: an index array must hold ints, or be a boolean mask of shape ({length},), "
+                        f"got {what}")
+    raise TypeError(f"{owner}: an index must be an int, a slice, or an array of ints or bools, "
+                    f"got {index!r} ({type(index).__name__})")
 
 
 class Dataset:
@@ -74,6 +108,7 @@ class TensorDataset(Dataset):
                              f"got lengths {lengths} (shapes {shapes})")
 
     def __getitem__(self, index):
+        index = check_index("TensorDataset", index, len(self))
         return tuple(a[index] for a in self.arrays)
 
     def __len__(self):
@@ -81,6 +116,7 @@ class TensorDataset(Dataset):
 
     def get_batch(self, indices):
         """The samples at ``indices`` (int array), as a tuple of new arrays."""
+        indices = check_index("TensorDataset.get_batch", indices, len(self))
         return tuple(a[indices] for a in self.arrays)
 
     def __repr__(self):

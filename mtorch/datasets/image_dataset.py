@@ -1,5 +1,5 @@
 """ImageDataset: uint8 images and int64 labels held in memory, converted one batch at a time."""
-from ..data.dataset import Dataset
+from ..data.dataset import Dataset, check_index
 from ..validation import check_bool
 from .download import ensure_files
 from .paths import data_root
@@ -21,7 +21,8 @@ class ImageDataset(Dataset):
     class_names = mean = std = None
 
     def __init__(self, root, train, transform):
-        self.root, self.train = data_root(root), check_bool(type(self).__name__, "train", train)
+        self.root = data_root(root, type(self).__name__)
+        self.train = check_bool(type(self).__name__, "train", train)
         if transform is not None and not callable(transform):
             raise TypeError(f"{type(self).__name__}: transform must be callable or None, "
                             f"got {type(transform).__name__}")
@@ -42,6 +43,7 @@ class ImageDataset(Dataset):
 
     def __getitem__(self, index):
         """``(transform(images[index]), labels[index])``; ``index`` may be an int, a slice or an index array."""
+        index = check_index(type(self).__name__, index, len(self))
         images = self.images[index]
         return (images if self.transform is None else self.transform(images)), self.labels[index]
 

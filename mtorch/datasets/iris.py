@@ -11,7 +11,7 @@ is one flower's four measurements followed by its class index::
 """
 import numpy as np
 
-from ..data.dataset import Dataset
+from ..data.dataset import Dataset, check_index
 from .paths import ENV_VAR, DatasetNotFoundError, data_root
 
 FEATURE_NAMES = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)")
@@ -105,7 +105,7 @@ class Iris(Dataset):
     feature_names = FEATURE_NAMES
 
     def __init__(self, root=None):
-        self.path = data_root(root) / "iris" / "iris.csv"
+        self.path = data_root(root, "Iris") / "iris" / "iris.csv"
         if not self.path.is_file():
             raise DatasetNotFoundError(
                 f"Iris: {self.path} not found. Put scikit-learn's iris.csv there (it is "
@@ -117,10 +117,12 @@ class Iris(Dataset):
         return len(self.labels)
 
     def __getitem__(self, index):
+        index = check_index("Iris", index, len(self))
         return self.features[index], self.labels[index]
 
     def get_batch(self, indices):
         """``(features[indices], labels[indices])`` for an int array ``indices``."""
+        indices = check_index("Iris.get_batch", indices, len(self))
         return self.features[indices], self.labels[indices]
 
     def __repr__(self):

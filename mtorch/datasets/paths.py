@@ -15,11 +15,12 @@ ENV_VAR = "MTORCH_DATA_DIR"
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "datasets"
 
 
-def data_root(root=None):
+def data_root(root=None, owner="data_root"):
     """The folder datasets are read from and downloaded to, as a ``Path``.
 
     Args:
         root: an explicit folder (str or Path); wins over everything else.
+        owner: the public name a wrong ``root`` is reported under (e.g. the dataset class).
 
     Example:
         >>> data_root("/data")                   # explicit
@@ -28,7 +29,7 @@ def data_root(root=None):
     """
     if root is not None:
         if not isinstance(root, (str, os.PathLike)):
-            raise TypeError(f"data_root: root must be a folder (str or path), got {type(root).__name__}")
+            raise TypeError(f"{owner}: root must be a folder (str or path), got {type(root).__name__}")
         return Path(root).expanduser()
     env = os.environ.get(ENV_VAR)
     if env:

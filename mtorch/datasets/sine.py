@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from .. import random as mrandom
-from ..data.dataset import Dataset
+from ..data.dataset import Dataset, check_index
 from ..validation import check_int, check_real
 
 
@@ -77,9 +77,11 @@ class SineWaves(Dataset):
         return len(self.phases)
 
     def __getitem__(self, index):
+        index = check_index("SineWaves", index, len(self))
         return self.inputs[index], self.targets[index]
 
     def get_batch(self, indices):
+        indices = check_index("SineWaves.get_batch", indices, len(self))
         return self.inputs[indices], self.targets[indices]
 
     def __repr__(self):

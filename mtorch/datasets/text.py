@@ -175,7 +175,7 @@ class TinyShakespeare(CharDataset):
     folder, filename = "tinyshakespeare", "input.txt"
 
     def __init__(self, root=None, train=True, block_size=64, download=True):
-        directory = data_root(root) / self.folder
+        directory = data_root(root, type(self).__name__) / self.folder
         self.path = directory / self.filename
         advice = (f"Put the char-rnn file {self.urls[0]} there, or set the environment variable "
                   f"{ENV_VAR} (or pass root=) to a folder that has {self.folder}/{self.filename}.")

@@ -45,7 +45,7 @@ class Normalize:
             x = x.copy()
         x *= np.float32(1 / (255 * self.std))
         x -= np.float32(self.mean / self.std)
-        return x.reshape(x.shape[:-2] + (-1,)) if self.flatten else x
+        return x.reshape(x.shape[:-2] + (x.shape[-2] * x.shape[-1],)) if self.flatten else x
 
     def __repr__(self):
         return f"Normalize(mean={self.mean}, std={self.std}, flatten={self.flatten})"

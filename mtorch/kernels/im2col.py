@@ -83,7 +83,7 @@ def im2col(x, kernel, stride, dilation, out_hw):
     view = window_view(batch_last(x), kernel, stride, dilation, out_hw)
     cols = np.empty(view.shape, dtype=x.dtype)
     cols[...] = view
-    return cols.reshape(-1, out_hw[0] * out_hw[1] * x.shape[0])
+    return cols.reshape(x.shape[1] * kernel[0] * kernel[1], out_hw[0] * out_hw[1] * x.shape[0])
 
 
 def col2im(cols, shape, kernel, stride, dilation, out_hw):

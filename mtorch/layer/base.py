@@ -1,4 +1,5 @@
 """Layer: the base class of every mtorch layer, container and model."""
+import contextlib
 import copy
 import functools
 import weakref
@@ -79,6 +80,10 @@ class Layer(Registry, Hooks, InputChecks, State):
     ``input_grad`` overrides: True always computes dL/d(input) (saliency
     maps), False never does.
 
+    **NaN and inf propagate silently**, as in PyTorch: ``layer(x)`` and
+    ``layer.backward(g)`` run with numpy's floating-point warnings off, so an
+    infinite input gives inf or NaN outputs (``inf - inf``), never a RuntimeWarning.
+
     Calling ``layer(x)`` runs ``forward`` and then the forward hooks;
     calling ``layer.backward(g)`` runs the subclass's ``backward`` and then
     the backward hooks. Call sub-layers as ``self.sub(x)`` and
@@ -137,7 +142,8 @@ class Layer(Registry, Hooks, InputChecks, State):
         state["needs_input_grad"] = self._wants_input_grad(inputs, top)
         Layer._depth += 1
         try:
-            out = self.forward(*inputs, **kwargs)
+            with _silent_numerics(top):
+                out = self.forward(*inputs, **kwargs)
         finally:
             Layer._depth -= 1
         if self._forward_hooks:
@@ -157,10 +163,11 @@ class Layer(Registry, Hooks, InputChecks, State):
     def step(self, lr):
         """Plain gradient descent: ``p.data -= lr * p.grad`` for every parameter with a
         gradient, then clear the gradients (they have been used)."""
-        for p in self.parameters():
-            if p.grad is not None:
-                p.data -= lr * p.grad
-                p.grad = None
+        with np.errstate(all="ignore"):          # NaN and inf propagate silently, as in PyTorch
+            for p in self.parameters():
+                if p.grad is not None:
+                    p.data -= lr * p.grad
+                    p.grad = None
 
     def zero_grad(self):
         """Clear every gradient (``p.grad = None``) without a step."""
@@ -218,6 +225,12 @@ class Layer(Registry, Hooks, InputChecks, State):
         return "\n".join(lines + [")"])
 
 
+def _silent_numerics(top):
+    """numpy's floating-point warnings off for the user's own call (``top``), which covers every
+    nested call: NaN and inf propagate silently, as in PyTorch (``inf - inf`` is NaN, no warning)."""
+    return np.errstate(all="ignore") if top else contextlib.nullcontext()
+
+
 def _with_hooks(backward):
     """Wrap a subclass's ``backward``: refuse a second use, run it, apply ``needs_input_grad``,
     then the backward hooks. A ``super().backward(...)`` call inside it runs plainly."""
@@ -236,7 +249,8 @@ def _with_hooks(backward):
         state["_in_backward"] = True
         Parameter._backward_depth += 1
         try:
-            grad_in = backward(self, grad_out, *args, **kwargs)
+            with _silent_numerics(Parameter._backward_depth == 1):
+                grad_in = backward(self, grad_out, *args, **kwargs)
         finally:
             Parameter._backward_depth -= 1
             state["_in_backward"] = False

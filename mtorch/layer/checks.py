@@ -30,8 +30,9 @@ class InputChecks:
         (``"N"``, ``"H"``) or None matches any size, and a leading ``...``
         matches any number of leading dimensions. ``dtype`` (default: the
         layer's parameter dtype, else the input's float dtype) is what the
-        layer computes in; integer and bool input becomes float32. Complex,
-        string and object input is refused (``TypeError``).
+        layer computes in; integer, bool and float16 input becomes float32
+        (float16 sums and squares overflow past 65504). Complex, string and
+        object input is refused (``TypeError``).
         """
         if not (isinstance(x, np.ndarray) and x.dtype.kind in "biuf"):     # the name only when needed
             x = as_real_array(self._short_repr(), x, name)
@@ -41,11 +42,12 @@ class InputChecks:
         if dtype is None:
             dtype = self.param_dtype()
         if dtype is None:
-            dtype = x.dtype if x.dtype.kind == "f" else np.float32
+            dtype = np.promote_types(x.dtype, np.float32) if x.dtype.kind == "f" else np.float32
         return x if x.dtype == dtype else x.astype(dtype)
 
     def check_grad_out(self, grad_out, expected_shape):
-        """Validate ``grad_out`` at the start of ``backward``; returns it as an array.
+        """Validate ``grad_out`` at the start of ``backward``; returns it as an array, in the
+        layer's parameter dtype when it has parameters (a layer computes in that dtype).
 
         ``expected_shape`` is the shape of the output the last forward returned,
         or None when nothing is cached (then ``backward`` was called too early).
@@ -62,7 +64,8 @@ class InputChecks:
         if grad_out.shape != tuple(expected_shape):
             raise ShapeError(f"{self._short_repr()}.backward(): expected grad_out of shape "
                              f"{tuple(expected_shape)} (the output's shape), got {grad_out.shape}")
-        return grad_out
+        dtype = self.param_dtype()
+        return grad_out if dtype is None or grad_out.dtype == dtype else grad_out.astype(dtype)
 
     def param_dtype(self):
         """The dtype of this layer's own first Parameter (what it computes in), or None."""

@@ -36,10 +36,12 @@ class Images:
     def __init__(self, layer, x, dims, channels=None):
         spatial = ("H", "W") if dims == 2 else ("L",)
         pattern = ("C" if channels is None else channels,) + spatial
-        batched = np.ndim(x) != dims + 1
+        x = layer.check_input(x, (...,))
+        batched = x.ndim != dims + 1
         x = layer.check_input(x, ("N",) + pattern if batched else pattern)
         self.dims, self.batched, self.shape = dims, batched, x.shape
-        self.x = x.reshape((-1,) + (x.shape[-dims - 1],) + (1,) * (2 - dims) + x.shape[-dims:])
+        self.x = x.reshape((x.shape[0] if batched else 1,) + x.shape[-dims - 1:-dims] + (1,) * (2 - dims)
+                           + x.shape[-dims:])
 
     def output_shape(self, channels, hw):
         """The caller's shape of an ``(N, channels, *hw)`` result: 1-d drops H, unbatched drops N."""

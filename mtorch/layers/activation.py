@@ -120,8 +120,9 @@ class PReLU(Layer):
         return self.weight.data.reshape((-1,) + (1,) * (x.ndim - 2))
 
     def forward(self, x):
-        channels = () if self.num_parameters == 1 else ("N", self.num_parameters) + ("*",) * (np.ndim(x) - 2)
-        x = self.check_input(x, channels or (...,))
+        x = self.check_input(x, (...,))
+        if self.num_parameters > 1:
+            x = self.check_input(x, ("N", self.num_parameters) + ("*",) * (x.ndim - 2))
         self._x = x
         return np.maximum(x, 0) + self._slope(x) * np.minimum(x, 0)
 
@@ -392,6 +393,9 @@ class Sigmoid(_Elementwise):
         array([0.5])
     """
 
+    def __init__(self):                  # no inplace flag: PyTorch's has none
+        super().__init__()
+
     def _f(self, x):
         return sigmoid(x)
 
@@ -406,6 +410,9 @@ class LogSigmoid(_Elementwise):
         >>> LogSigmoid()(np.array([0.0]))
         array([-0.69314718])
     """
+
+    def __init__(self):                  # no inplace flag: PyTorch's has none
+        super().__init__()
 
     def _f(self, x):
         return -softplus(-x)
@@ -422,6 +429,9 @@ class Tanh(_Elementwise):
         array([0.])
     """
 
+    def __init__(self):                  # no inplace flag: PyTorch's has none
+        super().__init__()
+
     def _f(self, x):
         return np.tanh(x)
 
@@ -437,6 +447,9 @@ class Tanhshrink(_Elementwise):
         array([0.])
     """
 
+    def __init__(self):                  # no inplace flag: PyTorch's has none
+        super().__init__()
+
     def _f(self, x):
         return x - np.tanh(x)
 
@@ -451,6 +464,9 @@ class Softsign(_Elementwise):
         >>> Softsign()(np.array([-1.0, 3.0]))
         array([-0.5 ,  0.75])
     """
+
+    def __init__(self):                  # no inplace flag: PyTorch's has none
+        super().__init__()
 
     def _f(self, x):
         return x / (1 + np.abs(x))
@@ -567,8 +583,9 @@ class Softmax(Layer):
     def forward(self, x):
         x = self.check_input(x, (...,))
         self._axis, self._shape = _axis(self, self.dim, x), x.shape
-        self._y = self._normalise(np.atleast_1d(self._sign * x), self._axis)
-        return self._y.reshape(x.shape)
+        x = np.atleast_1d(self._sign * x)
+        self._y = self._normalise(x, self._axis) if x.size else x      # an empty input: nothing to normalise
+        return self._y.reshape(self._shape)
 
     def _normalise(self, x, axis):
         return softmax(x, axis)
@@ -627,8 +644,9 @@ class Softmax2d(Softmax):
         super().__init__(dim=-3)
 
     def forward(self, x):
-        if np.ndim(x) not in (3, 4):
-            raise ShapeError(f"Softmax2d: expected input of shape (N, C, H, W) or (C, H, W), got {np.shape(x)}")
+        x = self.check_input(x, (...,))
+        if x.ndim not in (3, 4):
+            raise ShapeError(f"Softmax2d: expected input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
         return super().forward(x)
 
     def extra_repr(self):

@@ -211,9 +211,10 @@ class MultiheadAttention(Layer):
     # ------------------------------------------------------------ the pieces
     def _inputs(self, query, key, value, self_attention):
         """The checked inputs as batch-first 3-D arrays ``(N, T, features)`` (views where possible)."""
-        unbatched = np.ndim(query) == 2
+        x_q = self.check_input(query, (...,), name="query")
+        unbatched = x_q.ndim == 2
         layout = ("L",) if unbatched else ("N", "L") if self.batch_first else ("L", "N")
-        x_q = self.check_input(query, layout + (self.embed_dim,), name="query")
+        x_q = self.check_input(x_q, layout + (self.embed_dim,), name="query")
         if self_attention and self._qkv_same_embed_dim:
             x_k = x_v = x_q
         else:

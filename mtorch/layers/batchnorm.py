@@ -93,7 +93,7 @@ class _BatchNorm(_Normalization):
 
     Args:
         num_features: C, the number of channels.
-        eps: added to the variance for stability, >= 0 (default 1e-5).
+        eps: added to the variance for stability, >= 0 (default 1e-5); > 0 where batch statistics are taken.
         momentum: weight of the new batch in the running statistics, in [0, 1] (default 0.1);
             None: cumulative average.
         affine: learn gamma (``weight``, init 1) and beta (``bias``, init 0) (default True).
@@ -130,9 +130,12 @@ class _BatchNorm(_Normalization):
         batch_stats = self.training or not self.track_running_stats
         m = x.size // self.num_features
         if batch_stats:
-            if self.training and 0 < m < 2:
-                raise ValueError(f"{self._short_repr()}: expected more than 1 value per channel when "
-                                 f"training, got input of shape {x.shape}")
+            if m == 1:                                              # x_hat would be 0 (PyTorch refuses too)
+                raise ValueError(f"{self._short_repr()}: expected more than 1 value per channel for batch "
+                                 f"statistics, got input of shape {x.shape}")
+            if self.eps == 0:
+                raise ValueError(f"{self._short_repr()}: eps must be positive for batch statistics (a constant "
+                                 f"channel has variance 0), got eps=0")
             mean = channel_sum(x) / max(m, 1)                       # an empty batch: 0, nothing tracked
             centred = x - mean.reshape(shape)
             var = channel_sum(centred, centred) / max(m, 1)
@@ -188,7 +191,7 @@ class BatchNorm1d(_BatchNorm):
     """
 
     def _check(self, x):
-        x = np.asarray(x)
+        x = self.check_input(x, (...,))
         if x.ndim not in (2, 3):
             raise ShapeError(f"{self._short_repr()}: expected input of shape (N, {self.num_features}) "
                              f"or (N, {self.num_features}, L), got {x.shape}")

@@ -7,6 +7,8 @@ a ``forward`` you write yourself. State-dict keys are PyTorch's for the
 equivalent ``torch.nn`` model: ``0.weight`` in a Sequential, ``blocks.0.weight``
 for a ModuleList named ``blocks``.
 """
+import numbers
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -19,6 +21,25 @@ def _checked_layer(owner, layer):
     if not isinstance(layer, Layer):
         raise TypeError(f"{owner}: expected a Layer, got {type(layer).__name__}")
     return layer
+
+
+def _position(owner, index, length, insert=False):
+    """``index`` as a position among ``length`` layers (negative counts from the end, as for a list),
+    or an error naming ``owner``: IndexError out of range, TypeError for anything but an int.
+    ``insert``: any int is a place to insert at (as ``list.insert``)."""
+    if not isinstance(index, numbers.Integral):
+        raise TypeError(f"{owner}: an index must be an int, got {index!r} ({type(index).__name__})")
+    if not insert and not -length <= index < length:
+        raise IndexError(f"{owner}: index {index} is out of range for {length} layers")
+    return int(index)
+
+
+def _iterated(owner, items, what):
+    """``list(items)``, or a TypeError naming ``owner`` when ``items`` cannot be iterated."""
+    try:
+        return list(items)
+    except TypeError:
+        raise TypeError(f"{owner}: expected {what}, got {type(items).__name__}") from None
 
 
 class Sequential(Layer):
@@ -46,6 +67,7 @@ class Sequential(Layer):
             layers = layers[0]
         for layer in layers:
             self.append(layer)
+        self._out_shape = None
 
     def append(self, layer):
         """Add ``layer`` at the end; returns self."""
@@ -58,14 +80,18 @@ class Sequential(Layer):
                 inputs = (layer(*inputs),)
             except ShapeError as error:
                 raise ShapeError(f"in Sequential layer {index}: {error}") from None
-        return inputs[0] if len(inputs) == 1 else inputs
+        out = inputs[0] if len(inputs) == 1 else inputs
+        self._out_shape = out.shape if isinstance(out, np.ndarray) else "several"
+        return out
 
     def backward(self, grad_out):
         layers = list(self)
         if not self.needs_input_grad:
             # the input is data: the layers before the first one with parameters have nothing to learn
             layers = layers[self._first_with_parameters():]
-            if not layers:
+            if not layers:                   # nothing to compute, but grad_out is still checked
+                if self._out_shape != "several":
+                    self.check_grad_out(grad_out, self._out_shape)
                 return None
         for layer in reversed(layers[1:]):
             grad_out = layer.backward(grad_out)
@@ -88,7 +114,7 @@ class Sequential(Layer):
         layers = list(self._layers.values())
         if isinstance(index, slice):
             return Sequential(layers[index])
-        return layers[index]
+        return layers[_position("Sequential", index, len(layers))]
 
 
 class Residual(Layer):
@@ -207,14 +233,14 @@ class ModuleList(Layer):
 
     def extend(self, layers):
         """Append every layer of an iterable; returns self."""
-        for layer in layers:
+        for layer in _iterated("ModuleList", layers, "an iterable of Layers"):
             self.append(layer)
         return self
 
     def insert(self, index, layer):
         """Insert ``layer`` before position ``index``."""
         items = list(self)
-        items.insert(index, _checked_layer("ModuleList", layer))
+        items.insert(_position("ModuleList", index, len(items), insert=True), _checked_layer("ModuleList", layer))
         self._renumber(items)
 
     def _renumber(self, items):
@@ -224,15 +250,17 @@ class ModuleList(Layer):
 
     def __getitem__(self, index):
         items = list(self._layers.values())
-        return ModuleList(items[index]) if isinstance(index, slice) else items[index]
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[_position("ModuleList", index, len(items))]
 
     def __setitem__(self, index, layer):
         names = list(self._layers)
-        self.add_layer(names[index], _checked_layer("ModuleList", layer))
+        self.add_layer(names[_position("ModuleList", index, len(names))], _checked_layer("ModuleList", layer))
 
     def __delitem__(self, index):
         items = list(self)
-        del items[index]
+        del items[index if isinstance(index, slice) else _position("ModuleList", index, len(items))]
         self._renumber(items)
 
     def __len__(self):
@@ -257,8 +285,12 @@ class ModuleDict(Layer):
 
     def update(self, layers):
         """Add ``(name, layer)`` pairs from a dict or an iterable of pairs."""
-        for name, layer in (layers.items() if hasattr(layers, "items") else layers):
-            self[name] = layer
+        expected = "a dict or an iterable of (name, layer) pairs"
+        pairs = _iterated("ModuleDict", layers.items() if hasattr(layers, "items") else layers, expected)
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"ModuleDict: expected {expected}, got an item {pair!r}")
+            self[pair[0]] = pair[1]
 
     def __setitem__(self, name, layer):
         if not isinstance(name, str) or not name or "." in name:
@@ -266,10 +298,15 @@ class ModuleDict(Layer):
         self.add_layer(name, _checked_layer("ModuleDict", layer))
 
     def __getitem__(self, name):
-        return self._layers[name]
+        return self._layers[self._known(name)]
 
     def __delitem__(self, name):
-        delattr(self, name)
+        delattr(self, self._known(name))
+
+    def _known(self, name):
+        if not isinstance(name, str) or name not in self._layers:
+            raise KeyError(f"ModuleDict: no layer named {name!r} (it has {sorted(self._layers)})")
+        return name
 
     def __contains__(self, name):
         return name in self._layers

@@ -157,7 +157,8 @@ class _ConvTransposeNd(_ConvBase):
             raise ShapeError(f"{self._short_repr()}: the padding {self.padding} leaves no output for an "
                              f"input of spatial size {images.shape[2:]}")
         xm = as_matrix(images.x)                                                   # X: (C_in, H*W*N)
-        cols = (self._weight_groups().swapaxes(1, 2) @ _groups(xm, self.groups)).reshape(-1, xm.shape[1])
+        cols = (self._weight_groups().swapaxes(1, 2) @ _groups(xm, self.groups)).reshape(
+            self.groups * math.prod(self.weight.shape[1:]), xm.shape[1])                  # (C_out*kH*kW, H*W*N)
         y_full = col2im(cols, (n, self.out_channels) + full_hw, self._kernel, self._stride, self._dilation, (h, w))
         y = pad(y_full, tuple((-before, -after) for before, after in self._pads))    # crop the padding
         if self.bias is not None:

@@ -73,7 +73,8 @@ class Dropout2d(Dropout):
     """
 
     def forward(self, x):
-        self.check_input(x, ("N", "C", "H", "W") if np.ndim(x) > 3 else ("N", "C", "L"))
+        x = self.check_input(x, (...,))
+        self.check_input(x, ("N", "C", "H", "W") if x.ndim > 3 else ("N", "C", "L"))
         return super().forward(x)
 
     def _mask_shape(self, x):

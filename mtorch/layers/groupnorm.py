@@ -55,10 +55,14 @@ class GroupNorm(_Normalization):
         return a.reshape(a.shape[0], self.num_groups, per_group)
 
     def forward(self, x):
-        if np.ndim(x) < 2:
+        x = self.check_input(x, (...,))
+        if x.ndim < 2:
             raise ShapeError(f"{self._short_repr()}: expected input of shape (N, {self.num_channels}, ...), "
-                             f"got {np.shape(x)}")
-        x = self.check_input(x, ("N", self.num_channels) + ("*",) * (np.ndim(x) - 2))
+                             f"got {x.shape}")
+        x = self.check_input(x, ("N", self.num_channels) + ("*",) * (x.ndim - 2))
+        if x.size == self.num_groups:                  # x_hat would be 0 (PyTorch refuses too)
+            raise ValueError(f"{self._short_repr()}: expected more than 1 value per group, got input of "
+                             f"shape {x.shape}")
         x_hat, _, _, self._inv_std = standardize(self._groups(x), 2, self.eps)
         self._x_hat = x_hat.reshape(x.shape)
         return self._scale_shift(self._x_hat)

@@ -3,10 +3,19 @@
 Also ``standardize`` and ``standardize_backward``, the normalisation of
 groups of values along some axes, which GroupNorm uses too.
 """
+import math
+
 import numpy as np
 
 from ..errors import ShapeError
 from .batchnorm import _BatchNorm, _per_channel
+
+
+def mean_over(a, axes):
+    """The mean of ``a`` over ``axes``, keeping them (size 1): the sum divided by the count, so that
+    a mean over no values is NaN (0 / 0) as in PyTorch, without numpy's 'Mean of empty slice' warning."""
+    axes = (axes,) if isinstance(axes, int) else axes
+    return a.sum(axis=axes, keepdims=True) / a.dtype.type(math.prod(a.shape[i] for i in axes))
 
 
 def standardize(x, axes, eps):
@@ -15,9 +24,9 @@ def standardize(x, axes, eps):
     Returns ``x_hat``, ``mu``, ``var`` and ``inv_std = 1 / sqrt(var + eps)``, the statistics
     keeping the reduced axes (size 1) so that they broadcast over x.
     """
-    mu = x.mean(axis=axes, keepdims=True)
+    mu = mean_over(x, axes)
     centred = x - mu
-    var = (centred * centred).mean(axis=axes, keepdims=True)
+    var = mean_over(centred * centred, axes)
     inv_std = 1 / np.sqrt(var + x.dtype.type(eps))
     return centred * inv_std, mu, var, inv_std
 
@@ -29,8 +38,7 @@ def standardize_backward(g_hat, x_hat, inv_std, axes):
 
     (mu and var depend on every x they were taken over, hence the two mean terms).
     """
-    return inv_std * (g_hat - g_hat.mean(axis=axes, keepdims=True)
-                      - x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True))
+    return inv_std * (g_hat - mean_over(g_hat, axes) - x_hat * mean_over(g_hat * x_hat, axes))
 
 
 class _InstanceNorm(_BatchNorm):
@@ -74,7 +82,7 @@ class _InstanceNorm(_BatchNorm):
         self._unbatched = False
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = self.check_input(x, (...,))
         if x.ndim not in (self._spatial_dims + 1, self._spatial_dims + 2):
             positions = ("L",) if self._spatial_dims == 1 else ("H", "W")
             shape = ", ".join((str(self.num_features),) + positions)
@@ -84,16 +92,16 @@ class _InstanceNorm(_BatchNorm):
         positions = tuple(range(2, x.ndim))
         batch_stats = self.training or not self.track_running_stats
         if batch_stats:
-            if x.size and np.prod(x.shape[2:]) < 2:
+            if math.prod(x.shape[2:]) == 1:                   # x_hat would be 0 (PyTorch refuses too)
                 raise ValueError(f"{self._short_repr()}: expected more than 1 position per channel, "
                                  f"got input of shape {x.shape}")
             x_hat, mean, var, inv_std = standardize(x, positions, self.eps)
             if self.training and self.track_running_stats and self.momentum is not None:
-                m, f = np.prod(x.shape[2:]), self.momentum
+                m, f = math.prod(x.shape[2:]), self.momentum
                 dtype = self.running_mean.dtype
-                self.running_mean = ((1 - f) * self.running_mean + f * mean.mean(axis=0).ravel()).astype(dtype)
+                self.running_mean = ((1 - f) * self.running_mean + f * mean_over(mean, 0).ravel()).astype(dtype)
                 self.running_var = ((1 - f) * self.running_var
-                                    + f * var.mean(axis=0).ravel() * (m / (m - 1))).astype(dtype)
+                                    + f * mean_over(var, 0).ravel() * (m / (m - 1))).astype(dtype)
         else:
             mean, var = (_per_channel(v.astype(x.dtype), x.ndim) for v in (self.running_mean, self.running_var))
             inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))

@@ -87,7 +87,8 @@ class Identity(Layer):
     """``y = x``; backward passes the gradient through unchanged.
 
     Takes any arguments and ignores them, as PyTorch's, so that it can stand in
-    for a layer in code that builds layers from arguments.
+    for a layer in code that builds layers from arguments. The input is checked
+    as every layer's: an array of real numbers (integers and bools become float32).
     """
 
     def __init__(self, *args, **kwargs):
@@ -95,7 +96,7 @@ class Identity(Layer):
         self._shape = None
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = self.check_input(x, (...,))
         self._shape = x.shape
         return x
 

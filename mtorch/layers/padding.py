@@ -17,11 +17,13 @@ Constant padding's backward is the crop of the gradient to the input.
 ``pad`` and ``pad_backward`` are also what ``Conv1d``/``Conv2d`` use for
 their ``padding_mode``.
 """
+import math
+
 import numpy as np
 
 from ..errors import ShapeError
 from ..layer import Layer
-from ..validation import check_choice, check_ints, check_real
+from ..validation import check_ints, check_real
 from ._windows import Images, take_adjoint
 
 MODES = ("constant", "reflect", "replicate", "circular")
@@ -38,17 +40,18 @@ def pad_index(size, before, after, mode):
     return m % size
 
 
-def pad(x, pads, mode="constant", value=0.0, owner=None):
+def pad(x, pads, mode="constant", value=0.0, owner=None, least=1):
     """``x`` padded on its last ``len(pads)`` axes by ``pads = ((before, after), ...)``.
 
     Constant padding keeps ``x``'s memory layout and may crop (negative amounts).
-    Reflection needs ``padding < size``, circular ``padding <= size``, a crop
-    must leave something: else ``ShapeError`` naming ``owner`` (a layer).
+    Reflection needs ``padding < size``, circular ``padding <= size``, replication
+    a non-empty axis, a crop must leave ``least`` entries: else ``ShapeError``
+    naming ``owner`` (a layer).
     """
     axes = range(x.ndim - len(pads), x.ndim)
     for size, (before, after) in zip(x.shape[-len(pads):], pads):
-        limit = {"reflect": size - 1, "circular": size}.get(mode)
-        if size + before + after < 1 or (limit is not None and max(before, after) > limit):
+        limit = {"reflect": size - 1, "circular": size, "replicate": math.inf if size else 0}.get(mode)
+        if size + before + after < least or (limit is not None and max(before, after) > limit):
             need = {"reflect": "smaller than", "circular": "at most"}.get(mode, "compatible with")
             name = "pad" if owner is None else owner._short_repr()
             raise ShapeError(f"{name}: {mode} padding {(before, after)} must be {need} the input size {size} "
@@ -77,7 +80,7 @@ def pad_backward(g, pads, mode, shape):
         for axis, (before, after) in zip(axes, pads):
             g = take_adjoint(g, pad_index(shape[axis], before, after, mode), shape[axis], axis)
         return g
-    return pad(g, tuple((-b, -e) for b, e in pads))     # crop what was padded, zeros where x was cropped
+    return pad(g, tuple((-b, -e) for b, e in pads), least=0)   # crop what was padded, zeros where x was cropped
 
 
 class _PadNd(Layer):

@@ -15,6 +15,7 @@ and sums never multiply by zero.
 """
 import numpy as np
 
+from ..errors import ShapeError
 from ..kernels.im2col import like_layout
 from ..kernels.select import masked
 from ..layer import Layer
@@ -95,6 +96,8 @@ class _MaxPoolNd(_WindowPool):
         xp, out_hw = self._padded(images.x)
         views = [xp[(...,) + view] for _, view in self._offsets(out_hw)]
         y, winner = _running_max(views)
+        if any(self._padding) and np.isneginf(y).any():    # a window of -inf: the padding must not win
+            winner = np.where(np.isneginf(y), self._first_inside(images.x.shape, out_hw), winner).astype(winner.dtype)
         self._cache = (images, xp.shape, winner)
         if not self.return_indices:
             return images.output(y)
@@ -112,6 +115,12 @@ class _MaxPoolNd(_WindowPool):
             else:                               # each pixel is in one window: write in place
                 masked(g, winner == t, out=grad[(...,) + view])
         return images.input_grad(self._unpad(grad, images.x.shape))
+
+    def _first_inside(self, shape, out_hw):
+        """Each window's first view inside the input, ``(1, 1, H_out, W_out)``: PyTorch's maximum of a
+        window that holds only -inf and padding."""
+        inside = self._padded(np.ones((1, 1) + shape[2:]))[0] == 1
+        return np.argmax(np.stack([inside[(...,) + view] for _, view in self._offsets(out_hw)]), axis=0)
 
     def _flat_indices(self, winner, shape):
         """PyTorch's indices: each maximum's position in its (unpadded) input plane, ``h * W + w``."""
@@ -327,7 +336,7 @@ class _AdaptivePool(Layer):
         super().__init__()
         name = type(self).__name__
         sizes_ = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * self.dims
-        if len(sizes_) != self.dims:
+        if output_size is None or len(sizes_) != self.dims:
             raise TypeError(f"{name}: output_size must be an int or a tuple of {self.dims} (int or None), "
                             f"got {output_size!r}")
         self.output_size = tuple(None if s is None else check_int(name, "output_size", s, minimum=1)
@@ -433,6 +442,9 @@ class _AdaptiveMaxPoolNd(_AdaptivePool):
     def forward(self, x):
         images = Images(self, x, self.dims)
         (n, c, h, w), out_hw = images.x.shape, self._out_hw(images.x.shape[2:])
+        if 0 in (h, w):
+            raise ShapeError(f"{self._short_repr()}: an empty region has no maximum, got input of shape "
+                             f"{images.shape}")
         rows, cols = (_region_table(size, out) for size, out in zip((h, w), out_hw))
         offsets = [(i, j) for i in range(rows.shape[1]) for j in range(cols.shape[1])]   # within each region
         cells = [rows[:, i, None] * w + cols[:, j] for i, j in offsets]          # flat positions h * W + w

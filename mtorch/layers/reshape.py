@@ -32,7 +32,7 @@ class _ShapeOnly(Layer):
         self._in_shape = self._out_shape = None
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = self.check_input(x, (...,))
         try:
             y = x.reshape(self._target(x.shape))
         except (ValueError, IndexError, ZeroDivisionError):
@@ -119,7 +119,7 @@ class Reshape(_ShapeOnly):
         self.shape = _sizes("Reshape", "shape", shape)
 
     def _target(self, shape):
-        return shape[:1] + self.shape
+        return (shape[0],) + self.shape                # a 0-d input has no batch axis: IndexError
 
     def extra_repr(self):
         return f"shape={self.shape}"

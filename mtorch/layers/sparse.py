@@ -99,7 +99,8 @@ class Embedding(Layer):
     def backward(self, grad_out):
         idx = self._idx
         g = self.check_grad_out(grad_out, None if idx is None else idx.shape + (self.embedding_dim,))
-        flat, g = idx.reshape(-1), g.reshape(-1, self.embedding_dim)
+        flat = idx.reshape(-1)
+        g = g.reshape(flat.size, self.embedding_dim)                # (not -1: embedding_dim may be 0)
         if self.scale_grad_by_freq:
             g = g / np.bincount(flat, minlength=self.num_embeddings)[flat, None]
         grad = np.zeros_like(self.weight.data)

@@ -1,6 +1,7 @@
 """The Transformer encoder: TransformerEncoderLayer and a stack of them (as ``torch.nn``)."""
 import copy
 
+from ..errors import ShapeError
 from ..layer import Layer
 from ..validation import check_bool, check_int, check_real
 from .activation import GELU, ReLU
@@ -61,6 +62,9 @@ class TransformerEncoderLayer(Layer):
         super().__init__()
         name = "TransformerEncoderLayer"
         d_model = check_int(name, "d_model", d_model, minimum=1)
+        nhead = check_int(name, "nhead", nhead, minimum=1)
+        if d_model % nhead:
+            raise ValueError(f"{name}: d_model must be divisible by nhead, got d_model={d_model} and nhead={nhead}")
         dim_feedforward = check_int(name, "dim_feedforward", dim_feedforward, minimum=1)
         dropout = check_real(name, "dropout", dropout, minimum=0, maximum=1)
         bias = check_bool(name, "bias", bias)
@@ -86,6 +90,10 @@ class TransformerEncoderLayer(Layer):
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         masks = dict(attn_mask=src_mask, key_padding_mask=src_key_padding_mask, is_causal=is_causal)
         x = self.check_input(src, (..., self.linear1.in_features), self.linear1.weight.dtype, name="src")
+        if x.ndim not in (2, 3):
+            e, batched = x.shape[-1], "N, S" if self.self_attn.batch_first else "S, N"
+            raise ShapeError(f"{self._short_repr()}: expected src of shape ({batched}, {e}) or unbatched "
+                             f"(S, {e}), got {x.shape}")
         self._shape = x.shape
         if self.norm_first:
             x = x + self._sa(self.norm1(x), masks)

@@ -130,11 +130,15 @@ class Upsample(Layer):
         return tuple(check(v) for v in value) if isinstance(value, (tuple, list)) else check(value)
 
     def forward(self, x):
-        x = self.check_input(x, ("N", "C", "H", "W") if np.ndim(x) == 4 else ("N", "C", "L"))
+        x = self.check_input(x, (...,))
+        x = self.check_input(x, ("N", "C", "H", "W") if x.ndim == 4 else ("N", "C", "L"))
         dims = x.ndim - 2
         if {"linear": 1, "bilinear": 2, "bicubic": 2}.get(self.mode, dims) != dims:
             raise ShapeError(f"{self._short_repr()}: mode {self.mode!r} needs a "
                              f"{'3' if self.mode == 'linear' else '4'}-d input, got shape {x.shape}")
+        if 0 in x.shape[2:]:
+            raise ShapeError(f"{self._short_repr()}: the input's spatial size {x.shape[2:]} has nothing to "
+                             f"interpolate from")
         taps = [interpolation_taps(x.shape[axis], out, self.mode, bool(self.align_corners), scale)
                 for axis, out, scale in zip(range(2, x.ndim), *self._sizes_and_scales(x.shape[2:]))]
         y = x

@@ -29,11 +29,25 @@ from .base import Loss
 _MIN_DENOMINATOR = float(np.float32(1e-12))
 
 
-def _logistic(x, y):
-    """Binary cross-entropy on logits ``x``: ``(1 - y) x + softplus(-x)`` and its gradient
-    ``sigmoid(x) - y``. ``softplus`` never exponentiates a positive number, so any
-    logit (+-1000) gives a finite, exact loss."""
-    return (1 - y) * x + np.logaddexp(0, -x), sigmoid(x) - y
+def _logistic(x, y, pw_y=None):
+    """Binary cross-entropy on logits ``x``, ``pw y softplus(-x) + (1 - y) softplus(x)``, and its gradient.
+
+    Computed as ``(1 - y) x + (1 + pw y - y) softplus(-x)``, gradient ``(1 + pw y - y) sigmoid(x) - pw y``
+    (``pw y`` is ``pos_weight * y``; without one, ``y``: the loss ``(1 - y) x + softplus(-x)``, the
+    gradient ``sigmoid(x) - y``). ``softplus`` never exponentiates a positive number, so any finite
+    logit (+-1000) gives a finite, exact loss; an infinite logit gives the limit, 0 or inf (a term
+    whose weight is 0 counts 0), rather than the NaN of ``0 * inf``.
+    """
+    if pw_y is None:
+        pw_y, losses, grad = y, (1 - y) * x + np.logaddexp(0, -x), sigmoid(x) - y
+    else:
+        scale = 1 + pw_y - y
+        losses, grad = (1 - y) * x + scale * np.logaddexp(0, -x), scale * sigmoid(x) - pw_y
+    infinite = np.isinf(x)
+    if infinite.any():
+        weight = np.where(x > 0, 1 - y, pw_y)            # of the term that grows without bound
+        losses = np.where(infinite, np.where(weight == 0, 0, weight * np.inf), losses).astype(x.dtype)
+    return losses, grad
 
 
 class _BinaryLoss(Loss):
@@ -140,9 +154,7 @@ class BCEWithLogitsLoss(_BinaryLoss):
         if self.pos_weight is None:
             return self._reduce(*self._weighted(x, *_logistic(x, y)))
         pw_y = self._broadcast("pos_weight", self.pos_weight, x) * y
-        scale = 1 + pw_y - y
-        losses = (1 - y) * x + scale * np.logaddexp(0, -x)
-        return self._reduce(*self._weighted(x, losses, scale * sigmoid(x) - pw_y))
+        return self._reduce(*self._weighted(x, *_logistic(x, y, pw_y)))
 
     def extra_repr(self):
         extra = [super().extra_repr()] if self.weight is not None else []

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..functional import log_softmax
-from ..validation import check_int, check_real
+from ..validation import as_real_array, check_int, check_real
 from .base import Loss
 
 
@@ -34,6 +34,9 @@ class _ClassLoss(Loss):
             raise ShapeError(f"{self._name}: expected input of shape (N, C), (N, C, d1, ...) "
                              f"or (C,), got a scalar")
         axis = 1 if x.ndim > 1 else 0
+        if x.shape[axis] == 0:
+            raise ShapeError(f"{self._name}: expected at least one class (axis {axis} of the input), "
+                             f"got input of shape {x.shape}")
         self._check_class_count(x, axis)
         return axis
 
@@ -106,7 +109,8 @@ class CrossEntropyLoss(_ClassLoss):
         axis = self._class_axis(x)
         eps_c = self.label_smoothing / x.shape[axis]
         w = self._class_weights(x, axis)
-        if np.shape(target) == x.shape:
+        target = as_real_array(self, target, "target")
+        if target.shape == x.shape:
             if self.ignore_index >= 0:
                 raise ValueError(f"{self._name}: ignore_index={self.ignore_index} needs class-index "
                                  f"targets, got probabilities of shape {x.shape}")
@@ -121,8 +125,13 @@ class CrossEntropyLoss(_ClassLoss):
                 a += eps_c * w * keep
             total = w_y.sum()
         log_p = log_softmax(x, axis)
-        losses = -(a * log_p).sum(axis=axis)
+        terms = a * log_p
+        if not np.isfinite(log_p).all():                 # a -inf logit: a class of weight 0 counts 0
+            terms = np.where(a == 0, 0, terms)
+        losses = -terms.sum(axis=axis)
         grad = np.exp(log_p) * a.sum(axis=axis, keepdims=True) - a
+        if total is not None and not keep.all():     # ignored samples add exactly 0, even from NaN logits
+            losses, grad = np.where(keep.squeeze(axis), losses, 0), np.where(keep, grad, 0)
         return self._reduce(losses, grad, total)
 
     def extra_repr(self):

@@ -51,7 +51,7 @@ def clip_grad_norm(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
     if not grads:
         return 0.0
     if norm_type == math.inf:
-        total = max(float(np.max(np.abs(g), initial=0.0)) for g in grads)
+        total = float(np.max([np.max(np.abs(g), initial=0.0) for g in grads]))    # NaN propagates
     elif norm_type == 2.0:
         total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     else:

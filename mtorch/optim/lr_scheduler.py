@@ -330,6 +330,11 @@ class OneCycleLR(LRScheduler):
             start = 0.0
             for i, phase in enumerate(self.phases):
                 if step <= phase["end_step"] or i == len(self.phases) - 1:
+                    if phase["end_step"] == start:
+                        raise ValueError(f"{self._name}: step {step} falls in phase {i + 1} of {len(self.phases)}, "
+                                         f"which spans no steps (it ends at step {phase['end_step']:g} of "
+                                         f"total_steps={self.total_steps}); choose pct_start so that every "
+                                         f"phase spans at least one step")
                     pct = (step - start) / (phase["end_step"] - start)
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:

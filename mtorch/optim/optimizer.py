@@ -141,10 +141,11 @@ class Optimizer:
             self._step_group(group)
 
     def _step_group(self, group):
-        for p in group["params"]:
-            if p.grad is not None:
-                self._update(p, self.state.setdefault(p, {}), group)
-                p.grad = None
+        with np.errstate(all="ignore"):          # NaN and inf propagate silently, as in PyTorch
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, self.state.setdefault(p, {}), group)
+                    p.grad = None
 
     @staticmethod
     def _decayed_grad(p, weight_decay):

@@ -162,12 +162,12 @@ class RNNBase(Layer):
     def _sequence(self, input):
         """The input as ``(T, N, features)`` and whether it had a batch axis."""
         name = type(self).__name__
-        ndim = np.ndim(input)
-        if ndim not in (2, 3):
+        input = self.check_input(input, (...,))
+        if input.ndim not in (2, 3):
             raise ShapeError(f"{self._short_repr()}: expected a 3-d input (T, N, {self.input_size}) or "
                              f"(N, T, {self.input_size}) with batch_first, or a 2-d unbatched input "
-                             f"(T, {self.input_size}); got {ndim}-d input of shape {np.shape(input)}")
-        if ndim == 2:
+                             f"(T, {self.input_size}); got {input.ndim}-d input of shape {input.shape}")
+        if input.ndim == 2:
             x = self.check_input(input, ("T", self.input_size))[:, None]
         else:
             layout = ("N", "T", self.input_size) if self.batch_first else ("T", "N", self.input_size)
@@ -175,8 +175,8 @@ class RNNBase(Layer):
             x = x.swapaxes(0, 1) if self.batch_first else x
         if x.shape[0] == 0:
             raise ShapeError(f"{name}: expected a sequence of at least one step, got input of shape "
-                             f"{np.shape(input)}")
-        return x, ndim == 3
+                             f"{input.shape}")
+        return x, input.ndim == 3
 
     def _rows(self, x, batched):
         """Columns ``(T, F, N)`` -> a new array in the input's layout."""
@@ -366,10 +366,11 @@ class RNNCellBase(Layer):
     def forward(self, input, hx=None):
         """One step: the new state(s) from ``input`` ``(N, I)`` (or ``(I,)``) and ``hx``
         (zeros if None; LSTMCell: ``(h, c)``)."""
-        batched = np.ndim(input) == 2
-        if np.ndim(input) not in (1, 2):
+        input = self.check_input(input, (...,))
+        batched = input.ndim == 2
+        if input.ndim not in (1, 2):
             raise ShapeError(f"{self._short_repr()}: expected input of shape (N, {self.input_size}) or "
-                             f"({self.input_size},), got {np.shape(input)}")
+                             f"({self.input_size},), got {input.shape}")
         x = self.check_input(input, ("N", self.input_size) if batched else (self.input_size,))
         x = x if batched else x[None]
         given = (None,) * len(self.STATES) if hx is None else hx if isinstance(hx, (tuple, list)) else (hx,)

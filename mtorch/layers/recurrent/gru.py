@@ -18,10 +18,12 @@ class GRU(RNNBase):
         n_t = tanh(W_in x_t + b_in + r_t * m_t)                      (candidate)
         h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
-    with ``sigmoid(a) = (1 + tanh(a / 2)) / 2``. Each step is one product of
-    ``z_t = [x_t; 1; h_{t-1}]`` (``mtorch.kernels.recurrence.stacked_inputs``) with
+    with ``sigmoid(a) = (1 + tanh(a / 2)) / 2``. Each step multiplies
+    ``z_t = [x_t; 1; h_{t-1}]`` (``mtorch.kernels.recurrence.stacked_inputs``) by
     four blocks of rows, the candidate's input and hidden parts kept apart
-    because ``r_t`` multiplies only the latter::
+    because ``r_t`` multiplies only the latter; ``a_n`` takes ``[x_t; 1]`` alone and
+    ``m_t`` ``[1; h_{t-1}]`` alone, so that an infinite input or state never meets a
+    0 weight (``0 * inf`` is NaN)::
 
         [a_r; a_z; a_n; m_t] = [[W_ir, b_ir + b_hr, W_hr],
                                 [W_iz, b_iz + b_hz, W_hz],
@@ -85,9 +87,13 @@ class GRU(RNNBase):
         z = stacked_inputs(workspace, x, states0[0])           # z[t] = [x_t; 1; h_{t-1}]
         W = self._stacked_weights(w)
         W[:2 * H] *= 0.5                                        # r, z: sigmoid(a) = (1 + tanh(a/2)) / 2
+        W_rz = W[:2 * H]
+        W_n, W_m = np.ascontiguousarray(W[2 * H:3 * H, :n_in + 1]), np.ascontiguousarray(W[3 * H:, n_in:])
         gates = workspace.get("gates", (steps, 4, H, batch), x.dtype)
         for z_t, a, h_t in zip(z, gates, z[1:, n_in + 1:]):
-            np.dot(W, z_t, out=a.reshape(4 * H, batch))
+            np.dot(W_rz, z_t, out=a[:2].reshape(2 * H, batch))
+            np.dot(W_n, z_t[:n_in + 1], out=a[2])              # a_n = W_in x_t + b_in
+            np.dot(W_m, z_t[n_in:], out=a[3])                  # m_t = W_hn h_{t-1} + b_hn
             rz = np.tanh(a[:2], out=a[:2])
             rz *= 0.5
             rz += 0.5
