@@ -48,8 +48,8 @@ from mtorch.optim import SGD, Adam
 from mtorch.optim.lr_scheduler import CosineAnnealingLR
 from mtorch.plot import (ActivationRecorder, GradientFlowRecorder, plot_activation_histograms,
                          plot_confusion_matrix, plot_gradient_flow, plot_image_grid)
-from mtorch.utils import (History, evaluate, load_checkpoint, nonnegative_int, positive_float, positive_int,
-                          progress, save_checkpoint, writable_dir)
+from mtorch.utils import (History, evaluate, load_checkpoint, nonnegative_float, nonnegative_int, positive_float,
+                          positive_int, progress, save_checkpoint, writable_dir)
 
 
 class DigitModule(Module):
@@ -89,7 +89,8 @@ def conv_bn(in_channels, out_channels, stride=1):
 def residual_block(in_channels, out_channels, stride=1):
     """``relu(body(x) + shortcut(x))``: body = conv-bn-relu-conv-bn; the shortcut is the identity, or a
     strided 1x1 convolution with batch norm where the block halves the image and widens the channels."""
-    body = Sequential(conv_bn(in_channels, out_channels, stride) + [layers.ReLU()] + conv_bn(out_channels, out_channels))
+    body = Sequential(conv_bn(in_channels, out_channels, stride) + [layers.ReLU()]
+                      + conv_bn(out_channels, out_channels))
     shortcut = None
     if stride != 1 or in_channels != out_channels:
         shortcut = Sequential([layers.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
@@ -98,21 +99,21 @@ def residual_block(in_channels, out_channels, stride=1):
 
 
 class DigitResNet(Module):
-    """A small residual network: a 3x3 stem, three residual blocks (16 channels at 28x28, 32 at 14x14,
-    64 at 7x7), global average pooling and a linear classifier."""
+    """A small residual network: a 3x3 stem (16 channels at 28x28), three residual blocks that each
+    halve the image and widen the channels (32 at 14x14, 64 at 7x7, 128 at 4x4), global average
+    pooling and a linear classifier."""
 
-    def __init__(self, widths=(16, 32, 64)):
-        stem = [layers.Reshape((1, 28, 28))] + conv_bn(1, widths[0]) + [layers.ReLU()]
-        blocks = residual_block(widths[0], widths[0])
-        for previous, width in zip(widths, widths[1:]):
-            blocks += residual_block(previous, width, stride=2)
-        head = [layers.AdaptiveAvgPool2d(1), layers.Flatten(), layers.Linear(widths[-1], 10)]
-        super().__init__(Sequential(stem + blocks + head))
+    def __init__(self, stem=16, widths=(32, 64, 128)):
+        net = [layers.Reshape((1, 28, 28))] + conv_bn(1, stem) + [layers.ReLU()]
+        for previous, width in zip((stem,) + widths, widths):
+            net += residual_block(previous, width, stride=2)
+        net += [layers.AdaptiveAvgPool2d(1), layers.Flatten(), layers.Linear(widths[-1], 10)]
+        super().__init__(Sequential(net))
 
 
 # Every model takes flattened images (N, 784) and returns logits (N, 10).
 MODELS = {"mlp": DigitModule, "cnn": DigitCNN, "resnet": DigitResNet}
-DEFAULT_EPOCHS = {"mlp": 10, "cnn": 5, "resnet": 8}
+DEFAULT_EPOCHS = {"mlp": 10, "cnn": 5, "resnet": 10}
 DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
 
@@ -140,7 +141,7 @@ def train(args, module, train_set, test_set, name):
     (``examples/cifar10.py`` trains with it too.)"""
     log = (lambda *a: None) if args.quiet else print
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
-    loss_func = CrossEntropyLoss(backward_func=module.backward)
+    loss_func = CrossEntropyLoss(backward_func=module.backward, label_smoothing=args.label_smoothing)
     if args.optimizer == "adam":
         optimizer = Adam(module, lr=args.lr)
     else:
@@ -163,6 +164,8 @@ def train(args, module, train_set, test_set, name):
         loss_sum = correct = seen = 0
         bar = progress(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", quiet=args.quiet)
         for imgs, targets in bar:
+            if args.flip:
+                imgs = mirror_half(imgs, train_set.images.shape[1:])
             logits = module(imgs)
             loss = loss_func(logits, targets)
             loss.backward()                    # module.backward(dL/dlogits): every layer adds to p.grad
@@ -193,6 +196,16 @@ def train(args, module, train_set, test_set, name):
     accuracy = float(np.mean(predictions == test_set.labels))
     print(f"test accuracy: {accuracy:.4f}")
     return accuracy
+
+
+def mirror_half(imgs, image_shape):
+    """Data augmentation: a random half of the batch mirrored left-right (a shirt mirrored is still a
+    shirt; a mirrored digit is not a digit). ``imgs`` are the batch's rows, ``image_shape`` the
+    shape of one image, width last."""
+    images = imgs.reshape((len(imgs),) + image_shape).copy()
+    chosen = mtorch.random.generator().random(len(images)) < 0.5
+    images[chosen] = images[chosen, ..., ::-1]
+    return images.reshape(imgs.shape)
 
 
 # ------------------------------------------------------------------ checkpoints
@@ -274,7 +287,13 @@ def parse_args(argv=None, description=__doc__, models=MODELS, datasets=DATASETS,
                    help="adam, or sgd with Nesterov momentum 0.9")
     p.add_argument("--lr", type=positive_float, default=None,
                    help="starting learning rate, annealed to 0 along a cosine "
-                        f"(default: {', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items())})")
+                        f"(default: {', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items())}; "
+                        "resnet with adam 2e-3)")
+    p.add_argument("--label-smoothing", type=nonnegative_float, default=None,
+                   help="cross-entropy's label smoothing, in [0, 1] (default: 0.1 for resnet, else 0)")
+    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                   help="mirror a random half of each training batch left-right "
+                        "(default: on for --model resnet --dataset fashion, else off)")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--data-dir", default=None, help="data folder (default: $MTORCH_DATA_DIR, else datasets/)")
     p.add_argument("--out", type=writable_dir, default="runs", help="folder for the checkpoint and the figures")
@@ -287,7 +306,13 @@ def parse_args(argv=None, description=__doc__, models=MODELS, datasets=DATASETS,
     if args.epochs is None:
         args.epochs = default_epochs[args.model]
     if args.lr is None:
-        args.lr = DEFAULT_LR[args.optimizer]
+        args.lr = 2e-3 if (args.model, args.optimizer) == ("resnet", "adam") else DEFAULT_LR[args.optimizer]
+    if args.label_smoothing is None:
+        args.label_smoothing = 0.1 if args.model == "resnet" else 0.0
+    if args.label_smoothing > 1:
+        p.error(f"argument --label-smoothing: expected a number in [0, 1], got {args.label_smoothing:g}")
+    if args.flip is None:
+        args.flip = (args.model, args.dataset) == ("resnet", "fashion")
     if args.resume and not os.path.isfile(args.resume):
         p.error(f"argument --resume: no file {args.resume!r}")
     return args

@@ -3,6 +3,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 import mtorch
@@ -32,6 +33,29 @@ def test_the_convolutional_models_train_an_epoch(model, fake_mnist, tmp_path, ca
     assert list(saved) == list(example.MODELS[model]().state_dict())
 
 
+def test_the_residual_network_on_clothes_defaults_to_its_recipe():
+    parse = load_example("MNIST_recognition").parse_args
+    resnet = parse(["--model", "resnet", "--dataset", "fashion"])
+    assert (resnet.epochs, resnet.lr, resnet.label_smoothing, resnet.flip) == (10, 2e-3, 0.1, True)
+    assert parse(["--model", "resnet"]).flip is False                   # a mirrored digit is not a digit
+    assert parse(["--model", "resnet", "--dataset", "fashion", "--no-flip"]).flip is False
+    mlp = parse(["--dataset", "fashion"])
+    assert (mlp.epochs, mlp.lr, mlp.label_smoothing, mlp.flip) == (10, 1e-3, 0.0, False)
+    assert parse(["--model", "resnet", "--optimizer", "sgd"]).lr == 0.05
+
+
+def test_mirror_half_mirrors_some_images_left_right_and_keeps_the_others():
+    mirror_half = load_example("MNIST_recognition").mirror_half
+    mtorch.manual_seed(0)
+    rows = np.arange(64 * 6, dtype=np.float32).reshape(64, 6)          # 64 images of 2 x 3 pixels, as rows
+    out = mirror_half(rows, (2, 3))
+    images, mirrored = rows.reshape(64, 2, 3), out.reshape(64, 2, 3)
+    flipped = np.array([np.array_equal(m, i[:, ::-1]) for m, i in zip(mirrored, images)])
+    kept = np.array([np.array_equal(m, i) for m, i in zip(mirrored, images)])
+    assert out.shape == rows.shape and np.all(flipped ^ kept) and 16 < flipped.sum() < 48
+    assert np.array_equal(rows, np.arange(64 * 6, dtype=np.float32).reshape(64, 6))   # the batch is not changed
+
+
 # ------------------------------------------------------------ command lines
 def _bad_command_lines(tmp_path):
     """``(script, arguments, the error line's end)`` for each refused command line."""
@@ -46,7 +70,11 @@ def _bad_command_lines(tmp_path):
                   (script, no_data + ["--lr", "0"], "argument --lr: must be a number > 0, got '0'"),
                   (script, no_data + ["--out", blocked], f"argument --out: {blocked!r} is not a folder "
                                                          f"({tmp_path / 'file'} is a file)")]
-    cases += [("MNIST_recognition.py", no_data + ["--lr", "nan"], "argument --lr: must be a number > 0, got 'nan'"),
+    cases += [("MNIST_recognition.py", no_data + ["--label-smoothing", "1.5"], "argument --label-smoothing: "
+                                                                                "expected a number in [0, 1], got 1.5"),
+              ("MNIST_recognition.py", no_data + ["--label-smoothing", "-0.1"], "argument --label-smoothing: must be "
+                                                                                 "a number >= 0, got '-0.1'"),
+              ("MNIST_recognition.py", no_data + ["--lr", "nan"], "argument --lr: must be a number > 0, got 'nan'"),
               ("MNIST_recognition.py", no_data + ["--out", "/proc/mtorch-runs"], "argument --out: cannot write to "
                                                                                   "'/proc/mtorch-runs'"),
               ("MNIST_recognition.py", no_data + ["--resume", str(tmp_path / "none.npz")], "argument --resume: no file"),
