@@ -16,6 +16,7 @@ fails for a class in neither.
   or not; results checked against their documented formulas.
 - The file datasets (MNIST, ...): a spoiled constructor argument is refused before any file is read.
 """
+import collections
 import tempfile
 from dataclasses import dataclass
 
@@ -125,6 +126,8 @@ def compare_loader(case, got, expected):
             problems += _permutation_problems(case, epoch, expected["batches"])
             continue
         for i, (mine, theirs) in enumerate(zip(epoch, expected["batches"])):
+            if len(mine) != len(theirs):
+                problems.append(f"batch {i}: {len(mine)} arrays, torch {len(theirs)}")
             for j, (a, b) in enumerate(zip(mine, theirs)):
                 if a.dtype != b.dtype and not (a.dtype.kind == b.dtype.kind == "b"):
                     problems.append(f"batch {i}, array {j}: dtype {a.dtype}, torch {b.dtype}")
@@ -133,19 +136,22 @@ def compare_loader(case, got, expected):
 
 
 def _permutation_problems(case, epoch, expected):
-    """A shuffled epoch: batches of the same sizes holding every sample once."""
+    """A shuffled epoch: batches of the same sizes as torch's, every sample (its rows of all the
+    arrays, kept together) once, or at most once with drop_last."""
     if [len(b[0]) for b in epoch] != [len(b[0]) for b in expected]:
         return [f"batch sizes {[len(b[0]) for b in epoch]}, torch {[len(b[0]) for b in expected]}"]
-    problems = []
-    for j in range(len(case.arrays)):
-        mine = np.concatenate([b[j] for b in epoch]) if epoch else np.zeros(0)
-        full = np.asarray(build(case.arrays[j]))
-        if not case.loader["drop_last"] and len(mine) == len(full):
-            rows = lambda a: sorted(bytes(r) for r in np.ascontiguousarray(a.reshape(len(a), -1)  # noqa: E731
-                                                                           if a.size else a.reshape(len(a), 0)))
-            if rows(mine) != rows(full):
-                problems.append(f"array {j}: a shuffled epoch is not a permutation of the samples")
-    return problems
+    full = [np.asarray(build(a)) for a in case.arrays]
+    mine = [np.concatenate([b[j] for b in epoch]) if epoch else a[:0] for j, a in enumerate(full)]
+    drawn, every = _samples(mine), _samples(full)
+    if drawn == every or (case.loader["drop_last"] and not drawn - every):
+        return []
+    return ["a shuffled epoch is not a permutation of the samples (rows of the arrays kept together)"]
+
+
+def _samples(arrays):
+    """How often each sample occurs: a sample is the bytes of its row in every array."""
+    rows = [np.ascontiguousarray(a.reshape(len(a), -1) if a.size else a.reshape(len(a), 0)) for a in arrays]
+    return collections.Counter(tuple(bytes(r[i]) for r in rows) for i in range(len(rows[0])))
 
 
 def check_loader_case(case, tolerate_known=True):
@@ -303,7 +309,7 @@ def run_index_torch(case):
 
 
 def compare_index(got, expected):
-    problems = []
+    problems = [] if len(got) == len(expected) else [f"a sample of {len(got)} arrays, torch {len(expected)}"]
     for a, b in zip(got, expected):
         problems += differences(a, b, "sample")
     return problems

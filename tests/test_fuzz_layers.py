@@ -620,7 +620,9 @@ def construct(name, kwargs):
 
 
 def _as_tuple(grads, n):
-    return list(grads) if isinstance(grads, tuple) else [grads] + [None] * (n - 1)
+    """One entry per input; a missing gradient is None, which the comparison reports."""
+    grads = list(grads) if isinstance(grads, tuple) else [grads]
+    return grads + [None] * (n - len(grads))
 
 
 def run_mtorch(case, box):
@@ -756,7 +758,7 @@ def _np(t):
 def compare(case, got, expected):
     spec = LAYERS[case.name]
     if spec.random and case.training:
-        return _dropout_properties(got)
+        return _dropout_properties(got, case.kwargs.get("p", 0.5))
     p = got["precision"]
     if case.name.startswith("InstanceNorm") and case.kwargs.get("momentum", 0.1) is None:
         expected["state"] = got["state0"]             # TORCH_WRONG["instance-norm-momentum-none"]
@@ -805,13 +807,16 @@ def _zeros_if_none(e, like):
     return np.zeros(np.shape(like)) if e is None and like is not None else e
 
 
-def _dropout_properties(got):
-    """Training-mode dropout: each output is 0 or x / (1 - p); dL/dx * x == dL/dy * y."""
+def _dropout_properties(got, p):
+    """Training-mode dropout: each output is 0 or x / (1 - p) (0 when p = 1); dL/dx * x == dL/dy * y."""
     x = np.asarray(got["inputs"][0], dtype=np.float64)
     y, dx, g = np.asarray(got["out"], np.float64), got["grads"][0], np.asarray(got["grad_out"], np.float64)
     with np.errstate(all="ignore"):
-        ok = np.isclose(dx * x, g * y, rtol=1e-3, atol=1e-6, equal_nan=True) | ~np.isfinite(x) | ~np.isfinite(g)
-    return [] if ok.all() else ["dropout: dL/dx is not dL/dy times the mask applied to x"]
+        kept = np.zeros_like(x) if p == 1 else x / (1 - p)
+        masked = np.isclose(y, 0) | np.isclose(y, kept, rtol=1e-3, equal_nan=True) | ~np.isfinite(x)
+        chained = np.isclose(dx * x, g * y, rtol=1e-3, atol=1e-6, equal_nan=True) | ~np.isfinite(x) | ~np.isfinite(g)
+    return ([] if masked.all() else ["dropout: an output is neither 0 nor x / (1 - p)"]) + \
+        ([] if chained.all() else ["dropout: dL/dx is not dL/dy times the mask applied to x"])
 
 
 def check_case(case, tolerate_known=True):
