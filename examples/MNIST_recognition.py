@@ -48,7 +48,7 @@ from mtorch.optim import SGD, Adam
 from mtorch.optim.lr_scheduler import CosineAnnealingLR
 from mtorch.plot import (ActivationRecorder, GradientFlowRecorder, plot_activation_histograms,
                          plot_confusion_matrix, plot_gradient_flow, plot_image_grid)
-from mtorch.utils import (History, evaluate, load_checkpoint, nonnegative_float, nonnegative_int, positive_float,
+from mtorch.utils import (History, evaluate, load_checkpoint, fraction, nonnegative_int, positive_float,
                           positive_int, progress, save_checkpoint, writable_dir)
 
 
@@ -116,6 +116,10 @@ MODELS = {"mlp": DigitModule, "cnn": DigitCNN, "resnet": DigitResNet}
 DEFAULT_EPOCHS = {"mlp": 10, "cnn": 5, "resnet": 10}
 DATASETS = {"mnist": MNIST, "fashion": FashionMNIST}
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
+# Where a (model, dataset) trains with other defaults: the residual network takes Adam at 2e-3 and
+# label smoothing 0.1, and on clothes a random half of each batch mirrored (a mirrored digit is no digit).
+RECIPES = {("resnet", "mnist"): {"lr": {"adam": 2e-3}, "label_smoothing": 0.1},
+           ("resnet", "fashion"): {"lr": {"adam": 2e-3}, "label_smoothing": 0.1, "flip": True}}
 
 
 def main(argv=None):
@@ -274,9 +278,15 @@ def short_names(dataset):
 
 
 # ------------------------------------------------------------------- arguments
-def parse_args(argv=None, description=__doc__, models=MODELS, datasets=DATASETS, default_epochs=DEFAULT_EPOCHS):
-    """The command line of the image examples (``cifar10.py`` passes its own models and dataset).
-    Every value is checked here, before any data is read: a bad one ends the script with a usage error."""
+def parse_args(argv=None, description=__doc__, models=MODELS, datasets=DATASETS, default_epochs=DEFAULT_EPOCHS,
+               recipes=RECIPES):
+    """The command line of the image examples (``cifar10.py`` passes its own models, dataset, epochs
+    and recipes). Every value is checked here, before any data is read: a bad one ends the script
+    with a usage error. ``recipes[(model, dataset)]`` overrides the defaults of --lr (per optimizer),
+    --label-smoothing (0) and --flip (off)."""
+    def recipe_help(key, show=str):
+        return "".join(f"; {m} on {d}: {show(r[key])}" for (m, d), r in recipes.items() if key in r)
+
     p = argparse.ArgumentParser(description=description.split("\n")[0])
     p.add_argument("--model", choices=list(models), default="mlp")
     p.add_argument("--dataset", choices=list(datasets), default=next(iter(datasets)))
@@ -287,13 +297,13 @@ def parse_args(argv=None, description=__doc__, models=MODELS, datasets=DATASETS,
                    help="adam, or sgd with Nesterov momentum 0.9")
     p.add_argument("--lr", type=positive_float, default=None,
                    help="starting learning rate, annealed to 0 along a cosine "
-                        f"(default: {', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items())}; "
-                        "resnet with adam 2e-3)")
-    p.add_argument("--label-smoothing", type=nonnegative_float, default=None,
-                   help="cross-entropy's label smoothing, in [0, 1] (default: 0.1 for resnet, else 0)")
+                        f"(default: {', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items())}"
+                        f"{recipe_help('lr', lambda lrs: ', '.join(f'{k} {v:g}' for k, v in lrs.items()))})")
+    p.add_argument("--label-smoothing", type=fraction, default=None,
+                   help=f"cross-entropy's label smoothing, in [0, 1) (default: 0{recipe_help('label_smoothing')})")
     p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
-                   help="mirror a random half of each training batch left-right "
-                        "(default: on for --model resnet --dataset fashion, else off)")
+                   help="mirror a random half of each training batch left-right (default: off"
+                        f"{recipe_help('flip', lambda on: 'on' if on else 'off')})")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--data-dir", default=None, help="data folder (default: $MTORCH_DATA_DIR, else datasets/)")
     p.add_argument("--out", type=writable_dir, default="runs", help="folder for the checkpoint and the figures")
@@ -305,14 +315,13 @@ def parse_args(argv=None, description=__doc__, models=MODELS, datasets=DATASETS,
     args = p.parse_args(argv)
     if args.epochs is None:
         args.epochs = default_epochs[args.model]
+    recipe = recipes.get((args.model, args.dataset), {})
     if args.lr is None:
-        args.lr = 2e-3 if (args.model, args.optimizer) == ("resnet", "adam") else DEFAULT_LR[args.optimizer]
+        args.lr = recipe.get("lr", {}).get(args.optimizer, DEFAULT_LR[args.optimizer])
     if args.label_smoothing is None:
-        args.label_smoothing = 0.1 if args.model == "resnet" else 0.0
-    if args.label_smoothing > 1:
-        p.error(f"argument --label-smoothing: expected a number in [0, 1], got {args.label_smoothing:g}")
+        args.label_smoothing = recipe.get("label_smoothing", 0.0)
     if args.flip is None:
-        args.flip = (args.model, args.dataset) == ("resnet", "fashion")
+        args.flip = recipe.get("flip", False)
     if args.resume and not os.path.isfile(args.resume):
         p.error(f"argument --resume: no file {args.resume!r}")
     return args

@@ -60,7 +60,7 @@ DEFAULT_EPOCHS = {"mlp": 20, "cnn": 10}
 
 
 def main(argv=None):
-    args = parse_args(argv, __doc__, MODELS, {"cifar10": CIFAR10}, DEFAULT_EPOCHS)
+    args = parse_args(argv, __doc__, MODELS, {"cifar10": CIFAR10}, DEFAULT_EPOCHS, recipes={})
     mtorch.manual_seed(args.seed)
     transform = CIFAR10.standard_transform()                 # uint8 (N, 3, 32, 32) -> float32, mean 0, std 1
     train_set, test_set = load_datasets(CIFAR10, args.data_dir, transform)

@@ -53,8 +53,8 @@ from mtorch import Module, Sequential, layers
 from mtorch.datasets import ChecksumError, DatasetNotFoundError, TinyShakespeare
 from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import AdamW, clip_grad_norm
-from mtorch.utils import (nonnegative_float, nonnegative_int, positive_float, positive_int, progress, shows_bars,
-                          writable_dir)
+from mtorch.utils import (fraction, nonnegative_float, nonnegative_int, positive_float, positive_int, progress,
+                          shows_bars, writable_dir)
 
 
 # ------------------------------------------------------------------------ loss
@@ -294,7 +294,7 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=nonnegative_int, default=100, help="steps of linear learning-rate warm-up")
     p.add_argument("--weight-decay", type=nonnegative_float, default=0.1,
                    help="AdamW's decoupled weight decay on matrices")
-    p.add_argument("--dropout", type=nonnegative_float, default=0.0,
+    p.add_argument("--dropout", type=fraction, default=0.0,
                    help="dropout probability (attention weights, residual branches)")
     p.add_argument("--gelu", choices=["exact", "tanh"], default="exact",
                    help="the MLP's GELU: the exact erf form (PyTorch's default), or GPT-2's tanh approximation")
@@ -313,8 +313,6 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.model == "gpt" and args.n_embd % args.n_head:
         p.error(f"--n-embd ({args.n_embd}) must be divisible by --n-head ({args.n_head})")
-    if args.dropout >= 1:
-        p.error(f"--dropout must be in [0, 1), got {args.dropout}")
     return args
 
 

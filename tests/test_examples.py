@@ -70,10 +70,10 @@ def _bad_command_lines(tmp_path):
                   (script, no_data + ["--lr", "0"], "argument --lr: must be a number > 0, got '0'"),
                   (script, no_data + ["--out", blocked], f"argument --out: {blocked!r} is not a folder "
                                                          f"({tmp_path / 'file'} is a file)")]
-    cases += [("MNIST_recognition.py", no_data + ["--label-smoothing", "1.5"], "argument --label-smoothing: "
-                                                                                "expected a number in [0, 1], got 1.5"),
+    cases += [("MNIST_recognition.py", no_data + ["--label-smoothing", "1.5"], "argument --label-smoothing: must be "
+                                                                                "a number in [0, 1), got '1.5'"),
               ("MNIST_recognition.py", no_data + ["--label-smoothing", "-0.1"], "argument --label-smoothing: must be "
-                                                                                 "a number >= 0, got '-0.1'"),
+                                                                                 "a number in [0, 1), got '-0.1'"),
               ("MNIST_recognition.py", no_data + ["--lr", "nan"], "argument --lr: must be a number > 0, got 'nan'"),
               ("MNIST_recognition.py", no_data + ["--out", "/proc/mtorch-runs"], "argument --out: cannot write to "
                                                                                   "'/proc/mtorch-runs'"),
@@ -140,7 +140,7 @@ def test_mnist_quiet_prints_the_accuracy_only_and_no_bars(fake_mnist, tmp_path, 
                                                   "mnist_mlp_misclassified.png"]
 
 
-def test_mnist_refuses_a_checkpoint_of_anotherrun_script(fake_mnist, tmp_path, capsys):
+def test_mnist_refuses_a_checkpoint_of_another_run(fake_mnist, tmp_path, capsys):
     example = load_example("MNIST_recognition")
     argv = ["--data-dir", str(fake_mnist), "--out", str(tmp_path / "r"), "--epochs", "1", "--batch-size", "32",
             "--no-plots", "--quiet"]

@@ -1,20 +1,16 @@
 """examples/shakespeare_gpt.py: the GPT's hand-written backward (tied head included), its options, a short run."""
 import hashlib
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import mtorch
 from mtorch.datasets import CharDataset, TinyShakespeare
+from example_scripts import load_example
 from torch_parity import assert_close, assert_parameter_grads_match
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shakespeare_gpt.py"
-spec = importlib.util.spec_from_file_location("shakespeare_gpt_example", EXAMPLE)
-example = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(example)
+example = load_example("shakespeare_gpt")
 
 VERSE = ("Shall I compare thee to a summer's day?\nThou art more lovely and more temperate:\n"
          "Rough winds do shake the darling buds of May,\nAnd summer's lease hath all too short a date;\n")
@@ -152,7 +148,7 @@ def test_lstm_option_runs(verse_dir, tmp_path, capsys):
     (["--n-head", "5"], "--n-embd (128) must be divisible by --n-head (5)"),
     (["--iters", "0"], "argument --iters: must be an int >= 1, got '0'"),
     (["--batch-size", "-2"], "argument --batch-size: must be an int >= 1, got '-2'"),
-    (["--dropout", "1"], "--dropout must be in [0, 1), got 1.0"),
+    (["--dropout", "1"], "argument --dropout: must be a number in [0, 1), got '1'"),
     (["--temperature", "0"], "argument --temperature: must be a number > 0, got '0'"),
     (["--top-k", "0"], "argument --top-k: must be an int >= 1, got '0'"),
     (["--gelu", "fast"], "invalid choice"),

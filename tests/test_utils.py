@@ -17,7 +17,7 @@ from mtorch.errors import CheckpointError, StateDictError
 from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import SGD, Adam
 from mtorch.optim.lr_scheduler import StepLR
-from mtorch.utils import (History, evaluate, from_torch_state_dict, load_checkpoint, nonnegative_float,
+from mtorch.utils import (History, evaluate, fraction, from_torch_state_dict, load_checkpoint, nonnegative_float,
                           nonnegative_int, positive_float, positive_int, progress, save_checkpoint, shows_bars,
                           to_torch_state_dict, writable_dir)
 
@@ -238,6 +238,7 @@ def test_bars_are_shown_in_a_jupyter_notebook(monkeypatch):
     (nonnegative_int, [("0", 0), ("7", 7)], ["-1", "1e3"]),
     (positive_float, [("0.1", 0.1), ("1e-3", 1e-3), ("2", 2.0)], ["0", "-0.1", "nan", "inf", "x"]),
     (nonnegative_float, [("0", 0.0), ("5", 5.0)], ["-1e-9", "nan", "-inf"]),
+    (fraction, [("0", 0.0), ("0.1", 0.1), ("0.999", 0.999)], ["1", "-0.1", "1.5", "nan", "x"]),
 ])
 def test_number_types(kind, good, bad):
     for text, value in good:

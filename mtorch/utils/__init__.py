@@ -18,7 +18,7 @@ import importlib
 
 _MODULES = {
     "checkpoint": ("load_checkpoint", "save_checkpoint"),
-    "cli": ("nonnegative_float", "nonnegative_int", "positive_float", "positive_int", "writable_dir"),
+    "cli": ("fraction", "nonnegative_float", "nonnegative_int", "positive_float", "positive_int", "writable_dir"),
     "bars": ("progress", "shows_bars"),
     "torch_bridge": ("from_torch_state_dict", "to_numpy", "to_torch_state_dict"),
     "training": ("History", "evaluate"),

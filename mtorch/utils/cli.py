@@ -52,6 +52,11 @@ def nonnegative_float(text):
     return _number("nonnegative_float", float, text, lambda v: v >= 0, "a number >= 0")
 
 
+def fraction(text):
+    """A number in [0, 1) (a dropout probability, label smoothing)."""
+    return _number("fraction", float, text, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
 def writable_dir(text):
     """A folder that exists and can be written to, or can be created: tried for real, and any
     folder made for the test is removed again (the script creates it when it writes)."""
