@@ -946,7 +946,7 @@ def test_every_public_layer_has_a_strategy():
 def test_fuzz_layer(name, data):
     if name not in PUBLIC:
         pytest.skip(f"{name} is not public")
-    case = draw_case(lambda s, label=None: data.draw(s, label=label), name)
+    case = draw_case(data.draw, name)
     check_case(case)
 
 

@@ -334,6 +334,6 @@ def test_every_public_loss_has_a_strategy():
 @fuzz_settings
 @given(data=st.data())
 def test_fuzz_loss(name, data):
-    case = draw_case(lambda s, label=None: data.draw(s, label=label), name)
+    case = draw_case(data.draw, name)
     check_case(case)
 

@@ -389,14 +389,14 @@ def test_every_public_optimizer_and_scheduler_has_a_strategy():
 @fuzz_settings
 @given(data=st.data())
 def test_fuzz_optimizer(name, data):
-    check_optim_case(draw_optim_case(lambda s, label=None: data.draw(s, label=label), name))
+    check_optim_case(draw_optim_case(data.draw, name))
 
 
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
 @fuzz_settings
 @given(data=st.data())
 def test_fuzz_scheduler(name, data):
-    check_sched_case(draw_sched_case(lambda s, label=None: data.draw(s, label=label), name))
+    check_sched_case(draw_sched_case(data.draw, name))
 
 
 @fuzz_settings

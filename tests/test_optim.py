@@ -24,9 +24,10 @@ def make_problem(rng, dtype=np.float64):
 
 
 def run(optimizer, params, grads):
+    """Steps with the given gradients (None: that Parameter has none at that step)."""
     for step_grads in grads:
         for p, g in zip(params, step_grads):
-            p.grad = np.array(g, dtype=p.dtype)
+            p.grad = None if g is None else np.array(g, dtype=p.dtype)
         optimizer.step()
     return [p.data for p in params]
 
@@ -176,7 +177,7 @@ def test_groups_and_missing_gradients_match_torch(cls, defaults, options, rng):
         grads[step][i] = None
     groups = [([0], options[0]), ([1, 2], options[1])]
     optimizer = cls([{**o, "params": [params[i] for i in indices]} for indices, o in groups], **defaults)
-    got = run_with_missing(optimizer, params, grads)
+    got = run(optimizer, params, grads)
     for out, theirs, x0 in zip(got, run_torch(cls, groups, init, grads, **defaults), init):
         np.testing.assert_allclose(out, theirs, rtol=1e-12, atol=1e-14)
         assert not np.allclose(out, x0)
@@ -191,14 +192,6 @@ def test_adagrad_group_starts_from_its_own_accumulator_value(rng):
         expected = ref_adagrad(init[i], [step[i] for step in grads], lr=0.1,
                                initial_accumulator_value=2.0 if i == 0 else 0.5)
         np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
-
-
-def run_with_missing(optimizer, params, grads):
-    for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = None if g is None else np.array(g, dtype=p.dtype)
-        optimizer.step()
-    return [p.data for p in params]
 
 
 @pytest.mark.parametrize("cls, ref, kwargs", CASES, ids=IDS)
