@@ -51,6 +51,7 @@ import numpy as np  # after the thread settings: numpy's BLAS reads them when it
 import mtorch
 from mtorch import Module, Sequential, layers
 from mtorch.datasets import ChecksumError, DatasetNotFoundError, TinyShakespeare
+from mtorch.functional import softmax
 from mtorch.loss import CrossEntropyLoss
 from mtorch.optim import AdamW, clip_grad_norm
 from mtorch.utils import (fraction, nonnegative_float, nonnegative_int, positive_float, positive_int, progress,
@@ -221,8 +222,7 @@ def generate(model, dataset, prompt, n_chars, temperature, top_k, rng):
         logits = model(context)[0, -1].astype(np.float64) / temperature
         if top_k is not None and top_k < logits.size:
             logits[logits < np.sort(logits)[-top_k]] = -np.inf
-        p = np.exp(logits - logits.max())
-        ids.append(int(rng.choice(p.size, p=p / p.sum())))
+        ids.append(int(rng.choice(logits.size, p=softmax(logits))))
     model.train()
     return dataset.decode(np.array(ids))
 

@@ -2,8 +2,9 @@
 
 ``sigmoid``, ``softplus``, ``softmax`` and ``log_softmax`` are written so that no ``exp`` ever sees a
 large positive argument, which is what makes logits of +-1000 safe.
-``erf`` and ``erfc`` (numpy has neither) are vectorised approximations
-accurate to a few units in the last place of float64.
+``erf`` and ``erfc`` (numpy has neither) are vectorised approximations: in
+float64, ``erf`` within 1e-15 relative, ``erfc`` within 4e-15 for |x| < 5 and
+2e-13 out to its underflow (see their docstrings).
 """
 import math
 

@@ -86,6 +86,19 @@ def im2col(x, kernel, stride, dilation, out_hw):
     return cols.reshape(x.shape[1] * kernel[0] * kernel[1], out_hw[0] * out_hw[1] * x.shape[0])
 
 
+def offset_slices(kernel, stride, dilation, out_hw):
+    """Yield ``((i, j), (rows, cols))`` for every kernel offset, in row-major order.
+
+    ``x_padded[..., rows, cols]`` is the ``(H_out, W_out)`` grid of the pixels
+    that offset ``(i, j)`` sees in every window.
+    """
+    for i in range(kernel[0]):
+        rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (out_hw[0] - 1) + 1, stride[0])
+        for j in range(kernel[1]):
+            cols = slice(j * dilation[1], j * dilation[1] + stride[1] * (out_hw[1] - 1) + 1, stride[1])
+            yield (i, j), (rows, cols)
+
+
 def col2im(cols, shape, kernel, stride, dilation, out_hw):
     """The adjoint of ``im2col``: add each column entry onto the pixel it was copied from.
 
@@ -98,9 +111,6 @@ def col2im(cols, shape, kernel, stride, dilation, out_hw):
     n, c, h, w = shape
     windows = cols.reshape(c, kernel[0], kernel[1], out_hw[0], out_hw[1], n)
     out = np.zeros((c, h, w, n), dtype=cols.dtype)
-    for i in range(kernel[0]):
-        rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (out_hw[0] - 1) + 1, stride[0])
-        for j in range(kernel[1]):
-            columns = slice(j * dilation[1], j * dilation[1] + stride[1] * (out_hw[1] - 1) + 1, stride[1])
-            out[:, rows, columns, :] += windows[:, i, j]
+    for (i, j), (rows, columns) in offset_slices(kernel, stride, dilation, out_hw):
+        out[:, rows, columns, :] += windows[:, i, j]
     return out.transpose(3, 0, 1, 2)

@@ -78,19 +78,6 @@ def output_size(layer, size, kernel, stride, pads, dilation, ceil_mode=False):
     return out
 
 
-def offset_slices(kernel, stride, dilation, out_hw):
-    """Yield ``((i, j), (rows, cols))`` for every kernel offset, in row-major order.
-
-    ``x_padded[..., rows, cols]`` is the ``(H_out, W_out)`` grid of the pixels
-    that offset ``(i, j)`` sees in every window.
-    """
-    for i in range(kernel[0]):
-        rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (out_hw[0] - 1) + 1, stride[0])
-        for j in range(kernel[1]):
-            cols = slice(j * dilation[1], j * dilation[1] + stride[1] * (out_hw[1] - 1) + 1, stride[1])
-            yield (i, j), (rows, cols)
-
-
 def take_adjoint(g, index, size, axis):
     """The adjoint of ``np.take(x, index, axis)`` for an ``x`` with ``size`` entries along ``axis``.
 

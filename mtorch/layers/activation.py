@@ -304,8 +304,7 @@ class GELU(_Elementwise):
             t = 2 * self._gate - 1                                  # tanh(u)
             du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
             return self._gate + 0.5 * x * (1 - t * t) * du
-        with np.errstate(over="ignore"):                            # x^2 = inf: phi = 0
-            phi = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        phi = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))    # x^2 = inf: phi = 0
         return self._gate + x * phi
 
     def extra_repr(self):

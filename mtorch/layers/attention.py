@@ -95,8 +95,8 @@ class MultiheadAttention(Layer):
     key defaults to query and value to key (``layer(q, memory)`` attends to ``memory``).
 
         key_padding_mask: ``(N, S)``; True (or -inf) marks keys to ignore (padding).
-        attn_mask: ``(L, S)`` or ``(N * H, L, S)``; bool (True: not allowed) or
-            float (added to the scores).
+        attn_mask: ``(L, S)``, ``(N * H, L, S)``, or ``(H, L, S)`` for an unbatched
+            input; bool (True: not allowed) or float (added to the scores).
         is_causal: without ``attn_mask``, query i sees keys ``0..i`` only
             (PyTorch needs the mask given too; with ``attn_mask`` the mask is used).
         Masks are keyword arguments. A query whose every key is masked gets

@@ -16,11 +16,11 @@ and sums never multiply by zero.
 import numpy as np
 
 from ..errors import ShapeError
-from ..kernels.im2col import like_layout
+from ..kernels.im2col import like_layout, offset_slices
 from ..kernels.select import masked
 from ..layer import Layer
 from ..validation import check_bool, check_int, check_ints
-from ._windows import Images, offset_slices, output_size, sizes, take_adjoint
+from ._windows import Images, output_size, sizes, take_adjoint
 from .padding import pad
 
 

@@ -67,7 +67,8 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         if self._decoupled:                             # AdamW: shrink the weights, not the gradient
-            p.data *= 1 - lr * weight_decay
+            if weight_decay:
+                p.data *= 1 - lr * weight_decay
             g = p.grad
         else:
             g = self._decayed_grad(p, weight_decay)

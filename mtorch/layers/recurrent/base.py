@@ -227,7 +227,6 @@ class RNNBase(Layer):
             raise ValueError(f"{self._short_repr()}.backward(): grad_c_n given, but "
                              f"{type(self).__name__} has no cell state")
         dtype = self.param_dtype()
-        g = g.astype(dtype, copy=False)
         g = columns(g[:, None] if not batched else g.swapaxes(0, 1) if self.batch_first else g)
         grad_finals = self._states((grad_h_n, grad_c_n)[:len(self.STATES)], g.shape[2], dtype, batched,
                                    "grad_{}_n")
@@ -404,7 +403,7 @@ class RNNCellBase(Layer):
                 "(dh, dc) or dh" if len(self.STATES) == 2 else "dL/dh, an array") + f", got {len(given)} arrays")
         given = tuple(given) + (None,) * (len(self.STATES) - len(given))
         grads = [np.zeros((shape[0] if batched else 1, self.hidden_size), cache[0].dtype) if g is None and i
-                 else self.check_grad_out(g, shape).astype(cache[0].dtype, copy=False).reshape(-1, self.hidden_size)
+                 else self.check_grad_out(g, shape).reshape(-1, self.hidden_size)
                  for i, g in enumerate(given)]
         self._calls.pop()
         dx, dstates = self._step_backward(grads, cache)
