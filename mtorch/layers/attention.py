@@ -8,8 +8,8 @@ from .. import init
 from ..errors import ShapeError
 from ..layer import Layer
 from ..parameter import Parameter
-from ..random import generator
 from ..validation import check_bool, check_int, check_real
+from .dropout import dropout_mask
 from .linear import Linear
 
 
@@ -176,10 +176,7 @@ class MultiheadAttention(Layer):
         if mask is not None:
             s += mask
         p = _softmax_rows(s, mask is not None)                               # attention weights
-        keep = None
-        if self.training and self.dropout > 0:
-            scale = 0.0 if self.dropout == 1 else 1.0 / (1.0 - self.dropout)
-            keep = (generator().random(p.shape) >= self.dropout).astype(p.dtype) * p.dtype.type(scale)
+        keep = dropout_mask(p.shape, self.dropout, p.dtype) if self.training and self.dropout > 0 else None
         p_used = p if keep is None else p * keep
         y = self.out_proj(_merge_heads(np.matmul(p_used, v)))               # concat_h(P_h V_h) W_o^T + b_o
         y = self._to_caller(y, unbatched)

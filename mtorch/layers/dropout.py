@@ -44,9 +44,7 @@ class Dropout(Layer):
         if not self.training or self.p == 0:
             self._mask = None
             return x
-        keep = generator().random(self._mask_shape(x), dtype=np.float64) >= self.p
-        scale = 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
-        self._mask = keep.astype(x.dtype) * x.dtype.type(scale)
+        self._mask = dropout_mask(self._mask_shape(x), self.p, x.dtype)
         return x * self._mask
 
     def backward(self, grad_out):
@@ -55,6 +53,14 @@ class Dropout(Layer):
 
     def extra_repr(self):
         return f"p={self.p}" + (", inplace=True" if self.inplace else "")
+
+
+def dropout_mask(shape, p, dtype):
+    """Inverted dropout's mask: each entry ``1 / (1 - p)`` with probability ``1 - p``, else 0
+    (all 0 when p = 1), drawn from mtorch's generator. Also used by the attention weights'
+    and the recurrent layers' dropout."""
+    keep = generator().random(shape, dtype=np.float64) >= p
+    return keep.astype(dtype) * np.dtype(dtype).type(0.0 if p == 1 else 1.0 / (1.0 - p))
 
 
 class Dropout2d(Dropout):

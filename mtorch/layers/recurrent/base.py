@@ -28,13 +28,13 @@ import warnings
 
 import numpy as np
 
+from ... import init
 from ...errors import BackwardBeforeForwardError, ShapeError
 from ...kernels.recurrence import Workspace, columns, rows, stacked_weights
 from ...layer import Layer
 from ...parameter import Parameter
-from ...random import generator
 from ...validation import check_bool, check_int, check_real
-from ... import init
+from ..dropout import dropout_mask
 
 
 class RNNBase(Layer):
@@ -137,8 +137,7 @@ class RNNBase(Layer):
         for k in range(self.num_layers):
             mask = None
             if k > 0 and self.training and self.dropout > 0:
-                keep = generator().random(x.shape, dtype=np.float64) >= self.dropout
-                mask = keep.astype(x.dtype) * x.dtype.type(0 if self.dropout == 1 else 1 / (1 - self.dropout))
+                mask = dropout_mask(x.shape, self.dropout, x.dtype)
                 x = x * mask
             outputs, layer_caches = [], []
             for d in range(self.directions):
