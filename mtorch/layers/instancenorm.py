@@ -1,7 +1,7 @@
 """Instance normalization (InstanceNorm1d, InstanceNorm2d), as torch/nn/modules/instancenorm.py.
 
 Also ``standardize`` and ``standardize_backward``, the normalisation of
-groups of values along some axes, which GroupNorm uses too.
+groups of values along some axes, which GroupNorm and LayerNorm use too.
 """
 import math
 

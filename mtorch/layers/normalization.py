@@ -12,6 +12,7 @@ import numpy as np
 from ..layer import Layer
 from ..parameter import Parameter
 from ..validation import check_bool, check_int, check_real
+from .instancenorm import mean_over, standardize, standardize_backward
 
 
 def _normalized_shape(owner, value):
@@ -22,16 +23,6 @@ def _normalized_shape(owner, value):
         raise TypeError(f"{owner}: normalized_shape must be an int or a non-empty tuple of ints, got "
                         f"{value!r} ({type(value).__name__})")
     return tuple(check_int(owner, "normalized_shape", v, minimum=1) for v in value)
-
-
-def _row_mean(a, b=None):
-    """The mean of each row of ``a`` (of ``a * b`` when ``b`` is given), as a column ``(M, 1)``.
-
-    ``einsum`` reads each row once without a temporary product; numpy's
-    ``mean(axis=-1)`` over short rows is several times slower.
-    """
-    sums = np.einsum("md->m", a) if b is None else np.einsum("md,md->m", a, b)
-    return (sums / a.shape[1])[:, None]
 
 
 class _Norm(Layer):
@@ -113,19 +104,12 @@ class LayerNorm(_Norm):
         self._setup("LayerNorm", normalized_shape, elementwise_affine, check_bool("LayerNorm", "bias", bias))
 
     def forward(self, x):
-        x = self._rows(x)                                       # (M, D): one row per sample
-        xc = x - _row_mean(x)
-        self._rstd = 1.0 / np.sqrt(_row_mean(xc, xc) + x.dtype.type(self.eps))
-        self._xhat = np.multiply(xc, self._rstd, out=xc)       # in place: one temporary fewer
+        self._xhat, _, _, self._rstd = standardize(self._rows(x), 1, self.eps)   # rows (M, D), one per sample
         return self._affine(self._xhat)
 
     def backward(self, grad_out):
         dxhat = self._affine_backward(self._grad_rows(grad_out))
-        t = self._xhat * _row_mean(dxhat, self._xhat)
-        t += _row_mean(dxhat)
-        dx = np.subtract(dxhat, t, out=t)                       # dxhat - mean(dxhat) - xhat mean(dxhat xhat)
-        dx *= self._rstd
-        return dx.reshape(self._shape)
+        return standardize_backward(dxhat, self._xhat, self._rstd, 1).reshape(self._shape)
 
 
 class RMSNorm(_Norm):
@@ -163,13 +147,11 @@ class RMSNorm(_Norm):
     def forward(self, x):
         x = self._rows(x)
         eps = np.finfo(x.dtype).eps if self.eps is None else self.eps
-        self._rstd = 1.0 / np.sqrt(_row_mean(x, x) + x.dtype.type(eps))
+        self._rstd = 1 / np.sqrt(mean_over(x * x, 1) + x.dtype.type(eps))
         self._xhat = x * self._rstd
         return self._affine(self._xhat)
 
     def backward(self, grad_out):
         dxhat = self._affine_backward(self._grad_rows(grad_out))
-        t = self._xhat * _row_mean(dxhat, self._xhat)
-        dx = np.subtract(dxhat, t, out=t)                       # dxhat - xhat mean(dxhat xhat)
-        dx *= self._rstd
+        dx = self._rstd * (dxhat - self._xhat * mean_over(dxhat * self._xhat, 1))
         return dx.reshape(self._shape)
