@@ -75,7 +75,12 @@ class NextCharacterLoss(CrossEntropyLoss):
 
 # ----------------------------------------------------------------------- model
 class Block(Module):
-    """A pre-norm Transformer block: ``x = x + attn(ln_1(x))``, then ``x = x + mlp(ln_2(x))``."""
+    """A pre-norm Transformer block: ``x = x + attn(ln_1(x))``, then ``x = x + mlp(ln_2(x))``.
+
+    The built-in ``layers.TransformerEncoderLayer(n_embd, n_head, 4 * n_embd, activation=GELU(),
+    batch_first=True, norm_first=True, bias=False)`` called with ``is_causal=True`` computes the
+    same (a test checks it); here the block and its backward are written out to be read.
+    """
 
     def __init__(self, n_embd, n_head, dropout, gelu):
         super().__init__()

@@ -33,6 +33,25 @@ def test_gradcheck_of_the_whole_model(rng):
     assert mtorch.gradcheck(tiny_gpt(dropout=0.1, gelu="tanh"), idx, max_entries=40)
 
 
+@pytest.mark.parametrize("gelu", ["exact", "tanh"])
+def test_a_block_is_the_built_in_pre_norm_encoder_layer_with_a_causal_mask(gelu, rng):
+    """Block writes out what layers.TransformerEncoderLayer(norm_first=True) computes: the same
+    weights give the same output and input gradient."""
+    block = example.Block(8, 2, 0.0, gelu).double()
+    layer = mtorch.layers.TransformerEncoderLayer(
+        8, 2, 32, dropout=0.0, activation=mtorch.layers.GELU(block.gelu.approximate), batch_first=True,
+        norm_first=True, bias=False).double()
+    block.input_grad = layer.input_grad = True                # called on data, they would return no dL/dx
+    names = {"attn": "self_attn", "fc": "linear1", "proj": "linear2", "ln_1": "norm1", "ln_2": "norm2"}
+    weights = {key: rng.standard_normal(value.shape) for key, value in block.state_dict().items()}
+    block.load_state_dict(weights)
+    layer.load_state_dict({names[key.split(".")[0]] + "." + key.split(".", 1)[1]: value
+                           for key, value in weights.items()})
+    x, g = rng.standard_normal((3, 5, 8)), rng.standard_normal((3, 5, 8))
+    assert_close(block(x), layer(x, is_causal=True), "output")
+    assert_close(block.backward(g), layer.backward(g), "dL/dx")
+
+
 def test_matches_the_same_model_in_torch(rng):
     torch = pytest.importorskip("torch")
     from torch import nn
