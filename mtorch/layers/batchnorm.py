@@ -154,6 +154,10 @@ class _BatchNorm(_Normalization):
         if m == 0:
             return
         f = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        self._blend_running_stats(mean, var, m, f)
+
+    def _blend_running_stats(self, mean, var, m, f):
+        """``running = (1 - f) running + f batch``, the batch variance made unbiased (m values each)."""
         dtype = self.running_mean.dtype
         self.running_mean = ((1 - f) * self.running_mean + f * mean).astype(dtype)
         self.running_var = ((1 - f) * self.running_var + f * var * (m / (m - 1))).astype(dtype)

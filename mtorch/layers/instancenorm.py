@@ -97,11 +97,8 @@ class _InstanceNorm(_BatchNorm):
                                  f"got input of shape {x.shape}")
             x_hat, mean, var, inv_std = standardize(x, positions, self.eps)
             if self.training and self.track_running_stats and self.momentum is not None:
-                m, f = math.prod(x.shape[2:]), self.momentum
-                dtype = self.running_mean.dtype
-                self.running_mean = ((1 - f) * self.running_mean + f * mean_over(mean, 0).ravel()).astype(dtype)
-                self.running_var = ((1 - f) * self.running_var
-                                    + f * mean_over(var, 0).ravel() * (m / (m - 1))).astype(dtype)
+                self._blend_running_stats(mean_over(mean, 0).ravel(), mean_over(var, 0).ravel(),
+                                          math.prod(x.shape[2:]), self.momentum)
         else:
             mean, var = (_per_channel(v.astype(x.dtype), x.ndim) for v in (self.running_mean, self.running_var))
             inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
